@@ -1,0 +1,1 @@
+"""The ``lakesentinel`` command line: thin commands over the library."""

@@ -1,0 +1,63 @@
+"""``lakesentinel bench ...``: benchmarks under bench/, figures printed and written as JSON."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from lakesentinel.cli.common import console, emit_json
+
+app = typer.Typer(help="Benchmarks; each prints figures, writes bench/results/<name>.json, and with --json "
+                       "ends with one JSON line.", no_args_is_help=True)
+
+RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
+
+
+def save(name: str, result: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2, default=str))
+    return path
+
+
+def scratch_settings(prefix: str):
+    """Settings for a throw-away lakehouse, so a benchmark never touches the user's tables."""
+    import os
+
+    from lakesentinel.settings import load_settings
+
+    home = tempfile.mkdtemp(prefix=prefix)
+    os.environ["LAKESENTINEL_HOME"] = home
+    return load_settings(), home
+
+
+@app.command("simulator")
+def simulator(
+    profile: Annotated[str, typer.Option(help="small, medium or large.")] = "large",
+    days: Annotated[int, typer.Option(min=1)] = 30,
+    keep: Annotated[bool, typer.Option(help="Keep the scratch lakehouse.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Rows per second and peak memory of the simulator writing a whole horizon."""
+    from bench import simulator as bench
+
+    cfg, home = scratch_settings("lakesentinel-bench-sim-")
+    try:
+        cols = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*cols, console=console, transient=True) as progress:
+            task = progress.add_task(f"{profile}, {days} days", total=days)
+            result = bench.run(cfg, profile, days, on_day=lambda d, n: progress.advance(task))
+    finally:
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
+    console.print(f"simulator ({profile}, {days} days): {result['total_rows']:,} rows in {result['seconds']}s = "
+                  f"{result['rows_per_s']:,} rows/s; peak memory {result['peak_memory_mb']:,} MB")
+    console.print(f"written to {save('simulator', result)}")
+    if as_json:
+        emit_json(result)

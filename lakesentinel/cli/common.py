@@ -1,0 +1,28 @@
+"""What every command shares: settings, the Spark session, console output and error handling."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from rich.console import Console
+
+# Progress and tables go to stderr so that ``--json`` leaves one clean line on stdout.
+console = Console(stderr=True)
+
+
+def emit_json(payload: dict) -> None:
+    sys.stdout.write(json.dumps(payload, default=str, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+def settings():
+    from lakesentinel.settings import settings as cached
+
+    return cached()
+
+
+def spark():
+    from lakesentinel.session import get_spark
+
+    return get_spark(settings())

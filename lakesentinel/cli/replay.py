@@ -1,0 +1,24 @@
+"""``lakesentinel replay``: load a real workspace's exported system-table rows into the local source table."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from lakesentinel.cli.common import console, emit_json, settings, spark
+
+
+def replay(
+    table: Annotated[str, typer.Option(help="System table, e.g. system.access.audit.")],
+    file: Annotated[str, typer.Option(help="Exported rows: Parquet, JSON lines or CSV (file or folder).")],
+    fmt: Annotated[Optional[str], typer.Option("--format", help="parquet, json or csv (default: from the name).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="End with a one-line JSON summary on stdout.")] = False,
+) -> None:
+    """Append exported rows to the local source table after checking every column and type."""
+    from lakesentinel.sources.replay import replay as run
+
+    result = run(spark(), settings(), table, file, fmt)
+    console.print(f"Appended {result.rows:,} rows from {result.file} ({result.format}) to {result.table}")
+    if as_json:
+        emit_json({"table": result.table, "rows": result.rows, "file": result.file, "format": result.format})

@@ -1,0 +1,131 @@
+"""Table names and locations, derived from configuration.
+
+With a ``catalog`` the names are three-level (``catalog.plt_bronze.usage``); without one they are
+two-level. With a ``storage_root`` every table lives at ``<storage_root>/<schema>/<table>`` and is
+registered in the session's catalog when a session starts (and on first use, for tables another
+process has created since); without one the catalog (Unity Catalog) manages storage.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+from pyspark.sql.types import StructType
+
+from lakesentinel.errors import ConfigError
+from lakesentinel.settings import Settings
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+LAYERS = ("bronze", "silver", "gold", "ops")
+
+
+def quote(name: str) -> str:
+    """Backtick-quote each part of a dotted table name."""
+    return ".".join(f"`{part}`" for part in name.split("."))
+
+
+class Lakehouse:
+    def __init__(self, cfg: Settings):
+        self.cfg = cfg
+        self._registered: set[str] = set()
+
+    # ---- names -------------------------------------------------------------------------------
+    def name(self, layer: str, table: str) -> str:
+        """Full name of one of lakesentinel's own tables, e.g. ``name("bronze", "usage")``."""
+        if layer not in LAYERS:
+            raise ValueError(f"unknown layer {layer!r}; one of {LAYERS}")
+        if not _IDENT.match(table):
+            raise ValueError(f"not a table name: {table!r}")
+        schema = getattr(self.cfg.schemas, layer)
+        return f"{self.cfg.catalog}.{schema}.{table}" if self.cfg.catalog else f"{schema}.{table}"
+
+    def source(self, system_table: str) -> str:
+        """Configured source table for a system table such as ``billing.usage``."""
+        try:
+            return self.cfg.sources[system_table].table
+        except KeyError:
+            raise ConfigError(f"{self.cfg.config_file}: key 'sources.{system_table}' is not configured") from None
+
+    def checkpoint(self, stream: str) -> str:
+        return f"{self.cfg.checkpoint_root.rstrip('/')}/{stream}"
+
+    def location(self, name: str) -> str | None:
+        """Storage path of a table, or None when the catalog manages storage."""
+        if not self.cfg.storage_root:
+            return None
+        parts = name.replace("`", "").split(".")
+        if len(parts) < 2:
+            raise ValueError(f"table name needs a schema: {name!r}")
+        return str(Path(self.cfg.storage_root) / parts[-2] / parts[-1])
+
+    # ---- registration --------------------------------------------------------------------------
+    def attach(self, spark: SparkSession) -> None:
+        """Register every table found under the storage root in the session catalog."""
+        if not self.cfg.storage_root:
+            return
+        root = Path(self.cfg.storage_root)
+        if not root.is_dir():
+            return
+        for log in sorted(root.glob("*/*/_delta_log")):
+            table_dir = log.parent
+            self._register(spark, f"{table_dir.parent.name}.{table_dir.name}", str(table_dir))
+
+    def ensure(self, spark: SparkSession, name: str) -> str:
+        """Make ``name`` resolvable in this session (tables created by another process since start)."""
+        path = self.location(name)
+        if path is not None and name not in self._registered and (Path(path) / "_delta_log").is_dir():
+            self._register(spark, name, path)
+        return name
+
+    def _register(self, spark: SparkSession, name: str, path: str) -> None:
+        schema = name.split(".")[-2]
+        spark.sql(f"CREATE DATABASE IF NOT EXISTS `{schema}` LOCATION '{Path(path).parent}'")
+        spark.sql(f"CREATE TABLE IF NOT EXISTS {quote(name)} USING delta LOCATION '{path}'")
+        self._registered.add(name)
+
+    def exists(self, spark: SparkSession, name: str) -> bool:
+        self.ensure(spark, name)
+        return spark.catalog.tableExists(name)
+
+    def create_table(
+        self,
+        spark: SparkSession,
+        name: str,
+        schema: StructType | str,
+        *,
+        properties: dict[str, str] | None = None,
+        partition_by: list[str] | None = None,
+        cluster_by: list[str] | None = None,
+        comment: str | None = None,
+    ) -> str:
+        """Create a Delta table if it does not exist (idempotent) and return its name."""
+        self.ensure(spark, name)
+        ddl = schema if isinstance(schema, str) else ", ".join(
+            f"`{f.name}` {f.dataType.simpleString()}" for f in schema.fields
+        )
+        parts = name.split(".")
+        if len(parts) == 3:
+            spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{parts[0]}`.`{parts[1]}`")
+        else:
+            db_path = self.location(name)
+            location = f" LOCATION '{Path(db_path).parent}'" if db_path else ""
+            spark.sql(f"CREATE DATABASE IF NOT EXISTS `{parts[0]}`{location}")
+        sql = f"CREATE TABLE IF NOT EXISTS {quote(name)} ({ddl}) USING delta"
+        if partition_by:
+            sql += f" PARTITIONED BY ({', '.join(partition_by)})"
+        if cluster_by:
+            sql += f" CLUSTER BY ({', '.join(cluster_by)})"
+        if comment:
+            sql += " COMMENT '" + comment.replace("'", "\\'") + "'"
+        path = self.location(name)
+        if path:
+            sql += f" LOCATION '{path}'"
+        if properties:
+            props = ", ".join(f"'{k}' = '{v}'" for k, v in properties.items())
+            sql += f" TBLPROPERTIES ({props})"
+        spark.sql(sql)
+        self._registered.add(name)
+        return name

@@ -1,0 +1,87 @@
+"""The session factory: the one place that knows whether Spark is local or Databricks'.
+
+``get_spark()`` returns a SparkSession with Delta Lake; locally it starts Spark tuned for a small
+machine (few shuffle partitions, no UI, cached Delta jars, no network), on Databricks it returns the
+runtime's session. Nothing else in lakesentinel asks which one it got.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from lakesentinel.errors import SetupError
+from lakesentinel.settings import Settings, settings as current_settings
+
+_lock = threading.Lock()
+
+
+def _local_session(cfg: Settings) -> SparkSession:
+    from lakesentinel.setup_jars import cached_jars
+
+    try:
+        jars = cached_jars()
+    except FileNotFoundError as exc:
+        raise SetupError(str(exc)) from None
+    home = Path(cfg.state_root)
+    home.mkdir(parents=True, exist_ok=True)
+    # Spark's driver picks up the Python that runs it; keep executors on the same interpreter.
+    os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_DRIVER_PYTHON", "") or _python())
+    builder = (
+        SparkSession.builder.master(cfg.spark.master or "local[2]")
+        .appName("lakesentinel")
+        .config("spark.jars", ",".join(str(j) for j in jars))
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.driver.memory", cfg.spark.driver_memory)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.log.structuredLogging.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", str(cfg.spark.shuffle_partitions))
+        .config("spark.default.parallelism", str(cfg.spark.shuffle_partitions))
+        # Delta rebuilds table state with this many partitions; the default (50) dominates small reads.
+        .config("spark.databricks.delta.snapshotPartitions", str(cfg.spark.shuffle_partitions))
+        .config("spark.sql.streaming.stateStore.providerClass",
+                "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider")
+        .config("spark.sql.warehouse.dir", str(home / "spark-warehouse"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={home}")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.python.worker.reuse", "true")
+    )
+    for key, value in cfg.spark.conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _python() -> str:
+    import sys
+
+    return sys.executable
+
+
+def _databricks_session(cfg: Settings) -> SparkSession:
+    spark = SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+    for key, value in cfg.spark.conf.items():
+        spark.conf.set(key, value)
+    return spark
+
+
+_FACTORIES = {"local": _local_session, "databricks": _databricks_session}
+
+
+def get_spark(cfg: Settings | None = None) -> SparkSession:
+    """Return the SparkSession for the configured runtime, with the lakehouse's tables attached."""
+    from lakesentinel.lakehouse import Lakehouse
+
+    cfg = cfg or current_settings()
+    with _lock:
+        active = SparkSession.getActiveSession()
+        spark = active if active is not None else _FACTORIES[cfg.runtime](cfg)
+        Lakehouse(cfg).attach(spark)
+    return spark

@@ -1,0 +1,187 @@
+"""Configuration: one strict, typed tree per environment (``config/<env>.yaml``).
+
+Values may reference environment variables as ``${NAME}`` or ``${NAME:-default}``, and any key can be
+overridden by an environment variable ``LAKESENTINEL__<KEY>__<SUBKEY>`` (pydantic-settings). A wrong or
+missing setting fails at start with a message naming the key and where it came from.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from lakesentinel.errors import ConfigError
+from lakesentinel.sources.system_tables import SYSTEM_TABLES
+
+ENV_PREFIX = "LAKESENTINEL__"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SchemaNames(_Strict):
+    bronze: str = "plt_bronze"
+    silver: str = "plt_silver"
+    gold: str = "plt_gold"
+    ops: str = "plt_ops"
+
+
+class SparkSettings(_Strict):
+    """Only read when lakesentinel starts Spark itself; on Databricks the runtime's session is used."""
+
+    master: str | None = None
+    shuffle_partitions: int = Field(2, ge=1)
+    driver_memory: str = "4g"
+    conf: dict[str, str] = Field(default_factory=dict)
+
+
+class SourceSettings(_Strict):
+    """Where one system table is read from, and how.
+
+    ``stream``: Structured Streaming over the Delta table; ``hwm``: batch reads from a high-water mark
+    with overlap (for tables Databricks does not stream, such as query history); ``snapshot``: small
+    reference tables re-read whole and merged.
+    """
+
+    table: str
+    mode: Literal["stream", "hwm", "snapshot"]
+    read_change_feed: bool = True
+    skip_change_commits: bool = False
+
+
+class TriggerSettings(_Strict):
+    continuous: str = "1 second"
+    scheduled: Literal["available_now", "once"] = "available_now"
+    per_stream: dict[str, str] = Field(default_factory=dict)
+
+
+class HwmSettings(_Strict):
+    overlap_hours: int = Field(48, ge=48, le=72)
+
+
+class SimulatorSettings(_Strict):
+    ground_truth_table: str = "lakesentinel_sim.ground_truth"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    environment: str
+    runtime: Literal["local", "databricks"]
+    catalog: str | None = None
+    schemas: SchemaNames = Field(default_factory=SchemaNames)
+    storage_root: str | None = None
+    checkpoint_root: str
+    state_root: str
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+    sources: dict[str, SourceSettings]
+    triggers: TriggerSettings = Field(default_factory=TriggerSettings)
+    hwm: HwmSettings = Field(default_factory=HwmSettings)
+    simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    config_file: str = Field("", exclude=True)
+
+    @field_validator("sources")
+    @classmethod
+    def _every_system_table_has_a_source(cls, value: dict[str, SourceSettings]) -> dict[str, SourceSettings]:
+        missing = [t for t in SYSTEM_TABLES if t not in value]
+        if missing:
+            raise ValueError(f"no source configured for: {', '.join(missing)}")
+        unknown = [t for t in value if t not in SYSTEM_TABLES]
+        if unknown:
+            raise ValueError(f"unknown system table(s): {', '.join(unknown)}; known: {', '.join(SYSTEM_TABLES)}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment variables win over the YAML file, which arrives as init values.
+        return (env_settings, init_settings)
+
+    def source(self, system_table: str) -> SourceSettings:
+        return self.sources[system_table]
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _expand(value: Any, key: str, file: Path) -> Any:
+    if isinstance(value, dict):
+        return {k: _expand(v, f"{key}.{k}" if key else str(k), file) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, f"{key}[{i}]", file) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def repl(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in os.environ and os.environ[name] != "":
+            return os.environ[name]
+        if default is not None:
+            return os.path.expanduser(default)
+        raise ConfigError(f"{file}: key '{key}': environment variable {name} is not set and has no default")
+
+    return _VAR.sub(repl, value)
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("LAKESENTINEL_CONFIG_DIR", PROJECT_ROOT / "config"))
+
+
+def _origin(loc: tuple[Any, ...], file: Path) -> str:
+    env_name = ENV_PREFIX + "__".join(str(p) for p in loc)
+    for name in os.environ:
+        if name.upper() == env_name.upper():
+            return f"environment variable {name}"
+    return str(file)
+
+
+def load_settings(environment: str | None = None, directory: Path | None = None) -> Settings:
+    """Read, expand and validate ``<directory>/<environment>.yaml``; raise ConfigError on any problem."""
+    environment = environment or os.environ.get("LAKESENTINEL_ENV", "local")
+    file = (directory or config_dir()) / f"{environment}.yaml"
+    if not file.is_file():
+        available = sorted(p.stem for p in file.parent.glob("*.yaml") if p.stem != "routes")
+        raise ConfigError(f"{file}: no such configuration file (environments here: {', '.join(available) or 'none'})")
+    try:
+        raw = yaml.safe_load(file.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{file}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{file}: expected a mapping of settings at the top level")
+    values = _expand(raw, "", file)
+    try:
+        settings = Settings(**values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            key = ".".join(str(p) for p in loc) or "(top level)"
+            got = f" (got {err['input']!r})" if err["type"] not in ("missing",) and not isinstance(err["input"], dict) else ""
+            problems.append(f"{_origin(loc, file)}: key '{key}': {err['msg']}{got}")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None
+    settings.config_file = str(file)
+    return settings
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process-wide settings (cached); tests use :func:`load_settings` directly."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""The system tables as lakesentinel sees them: reference schemas, writers, and replay of exports."""
