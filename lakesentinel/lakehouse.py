@@ -16,8 +16,13 @@ from pyspark.sql.types import StructType
 
 from lakesentinel.errors import ConfigError
 from lakesentinel.settings import Settings
+from lakesentinel.sources.types import schema_ddl
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+# Where each name points in the session catalog of this process, per Spark application: several
+# lakehouses (tests, benchmarks) can take turns in one session, each re-pointing the names it uses.
+_LOCATIONS: dict[tuple[str, str], str] = {}
 
 LAYERS = ("bronze", "silver", "gold", "ops")
 
@@ -30,7 +35,6 @@ def quote(name: str) -> str:
 class Lakehouse:
     def __init__(self, cfg: Settings):
         self.cfg = cfg
-        self._registered: set[str] = set()
 
     # ---- names -------------------------------------------------------------------------------
     def name(self, layer: str, table: str) -> str:
@@ -74,17 +78,26 @@ class Lakehouse:
             self._register(spark, f"{table_dir.parent.name}.{table_dir.name}", str(table_dir))
 
     def ensure(self, spark: SparkSession, name: str) -> str:
-        """Make ``name`` resolvable in this session (tables created by another process since start)."""
+        """Make ``name`` resolve to this lakehouse's table (created by another process, or re-pointed)."""
         path = self.location(name)
-        if path is not None and name not in self._registered and (Path(path) / "_delta_log").is_dir():
+        if path is not None and (Path(path) / "_delta_log").is_dir():
             self._register(spark, name, path)
         return name
 
     def _register(self, spark: SparkSession, name: str, path: str) -> None:
+        key = (spark.sparkContext.applicationId, name)
+        if _LOCATIONS.get(key) == path:
+            return
         schema = name.split(".")[-2]
         spark.sql(f"CREATE DATABASE IF NOT EXISTS `{schema}` LOCATION '{Path(path).parent}'")
+        if key in _LOCATIONS:
+            spark.sql(f"DROP TABLE IF EXISTS {quote(name)}")  # external: the data stays where it is
         spark.sql(f"CREATE TABLE IF NOT EXISTS {quote(name)} USING delta LOCATION '{path}'")
-        self._registered.add(name)
+        _LOCATIONS[key] = path
+
+    def read(self, spark: SparkSession, name: str):
+        """The table as a DataFrame, by name, after making sure the name points at this lakehouse."""
+        return spark.table(self.ensure(spark, name))
 
     def exists(self, spark: SparkSession, name: str) -> bool:
         self.ensure(spark, name)
@@ -102,17 +115,20 @@ class Lakehouse:
         comment: str | None = None,
     ) -> str:
         """Create a Delta table if it does not exist (idempotent) and return its name."""
-        self.ensure(spark, name)
-        ddl = schema if isinstance(schema, str) else ", ".join(
-            f"`{f.name}` {f.dataType.simpleString()}" for f in schema.fields
-        )
+        path = self.location(name)
+        if path is not None and (Path(path) / "_delta_log").is_dir():
+            self._register(spark, name, path)
+            return name
+        ddl = schema if isinstance(schema, str) else schema_ddl(schema)
         parts = name.split(".")
         if len(parts) == 3:
             spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{parts[0]}`.`{parts[1]}`")
         else:
-            db_path = self.location(name)
-            location = f" LOCATION '{Path(db_path).parent}'" if db_path else ""
+            location = f" LOCATION '{Path(path).parent}'" if path else ""
             spark.sql(f"CREATE DATABASE IF NOT EXISTS `{parts[0]}`{location}")
+        key = (spark.sparkContext.applicationId, name)
+        if path and key in _LOCATIONS:
+            spark.sql(f"DROP TABLE IF EXISTS {quote(name)}")
         sql = f"CREATE TABLE IF NOT EXISTS {quote(name)} ({ddl}) USING delta"
         if partition_by:
             sql += f" PARTITIONED BY ({', '.join(partition_by)})"
@@ -120,12 +136,12 @@ class Lakehouse:
             sql += f" CLUSTER BY ({', '.join(cluster_by)})"
         if comment:
             sql += " COMMENT '" + comment.replace("'", "\\'") + "'"
-        path = self.location(name)
         if path:
             sql += f" LOCATION '{path}'"
         if properties:
             props = ", ".join(f"'{k}' = '{v}'" for k, v in properties.items())
             sql += f" TBLPROPERTIES ({props})"
         spark.sql(sql)
-        self._registered.add(name)
+        if path:
+            _LOCATIONS[key] = path
         return name

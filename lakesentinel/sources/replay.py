@@ -42,45 +42,109 @@ def detect_format(path: Path, fmt: str | None) -> str:
     return FORMATS[suffix]
 
 
-def _bad_values(raw: DataFrame, typed: DataFrame, table: SystemTable, where: str, unit: str) -> list[str]:
-    """Columns whose raw value is present but does not convert to the reference type."""
+def _stringly(dt: T.DataType) -> T.DataType:
+    """The same shape with every leaf a string: what any JSON value of that shape parses into."""
+    if isinstance(dt, T.StructType):
+        return T.StructType([T.StructField(f.name, _stringly(f.dataType)) for f in dt.fields])
+    if isinstance(dt, T.ArrayType):
+        return T.ArrayType(_stringly(dt.elementType))
+    if isinstance(dt, T.MapType):
+        return T.MapType(T.StringType(), _stringly(dt.valueType))
+    return T.StringType()
+
+
+def _leaf_counts(col, dt: T.DataType, path: str) -> list[tuple[str, object, T.DataType]]:
+    """(path, number of non-null leaves under ``col``, leaf type) for every leaf path of ``dt``."""
+    if isinstance(dt, T.StructType):
+        out = []
+        for f in dt.fields:
+            out += _leaf_counts(col.getField(f.name), f.dataType, f"{path}.{f.name}")
+        return out
+    if isinstance(dt, (T.ArrayType, T.MapType)):
+        element = dt.elementType if isinstance(dt, T.ArrayType) else dt.valueType
+        items = col if isinstance(dt, T.ArrayType) else F.map_values(col)
+        leaves = [(leaf, t) for leaf, _, t in _leaf_counts(F.lit(None), element, path)]
+        out = []
+        for i, (leaf, leaf_type) in enumerate(leaves):
+            # transform() passes an index to two-argument lambdas: bind i outside the lambda.
+            count = (lambda k: lambda x: _leaf_counts(x, element, path)[k][1])(i)
+            total = F.aggregate(F.transform(items, count), F.lit(0), lambda acc, v: acc + v)
+            out.append((leaf, F.coalesce(total, F.lit(0)), leaf_type))
+        return out
+    return [(path, F.when(col.isNotNull(), 1).otherwise(0), dt)]
+
+
+def _typed(raw, dt: T.DataType):
+    if isinstance(dt, (T.StructType, T.MapType, T.ArrayType)):
+        return F.from_json(raw, dt)
+    if isinstance(dt, T.BooleanType):
+        return F.when(F.lower(raw).isin("true", "false"), F.lower(raw) == "true")
+    return raw.try_cast(dt)
+
+
+def _convert(raw: DataFrame, table: SystemTable, unit: str, where: str) -> DataFrame:
+    """Typed rows from raw strings; raises with every value that does not fit, by column and row."""
+    present = [f for f in table.schema.fields if f.name in raw.columns]
+    checks, typed_cols = [], []
+    for f in present:
+        src = F.col(f"`{f.name}`")
+        value = F.when(F.trim(src) != "", src)
+        typed = _typed(value, f.dataType)
+        typed_cols.append(typed.alias(f.name))
+        if isinstance(f.dataType, (T.StructType, T.MapType, T.ArrayType)):
+            loose = F.from_json(value, _stringly(f.dataType))
+            checks.append((f.name, f.dataType.simpleString(), value.isNotNull() & (loose.isNull() | typed.isNull())))
+            strict = _leaf_counts(typed, f.dataType, f.name)
+            for (leaf, n, leaf_type), (_, m, _) in zip(_leaf_counts(loose, f.dataType, f.name), strict):
+                checks.append((leaf, leaf_type.simpleString(), n > m))
+        else:
+            checks.append((f.name, f.dataType.simpleString(), value.isNotNull() & typed.isNull()))
+    flagged = raw.select("_row", *[F.col(f"`{f.name}`") for f in present],
+                         *[c.alias(f"_bad{i}") for i, (_, _, c) in enumerate(checks)]).cache()
     problems = []
-    joined = raw.join(typed, "_row")
+    counts = flagged.select(*[F.sum(F.col(f"_bad{i}").cast("int")).alias(f"_bad{i}")
+                              for i in range(len(checks))]).first()
+    for i, (name, expected, _) in enumerate(checks):
+        if counts[f"_bad{i}"]:
+            top = name.split(".")[0]
+            rows = flagged.where(F.col(f"_bad{i}")).orderBy("_row").select("_row", f"`{top}`").limit(MAX_EXAMPLES).collect()
+            examples = ", ".join(f"{unit} {r[0]}: {str(r[1])[:50]!r}" for r in rows)
+            problems.append(f"column `{name}`: {counts[f'_bad{i}']} value(s) do not fit {expected} ({examples})")
+    flagged.unpersist()
+    if problems:
+        raise SchemaMismatchError(where, problems)
+    out = raw.select(*typed_cols)
     for f in table.schema.fields:
-        if f"_raw_{f.name}" not in raw.columns:
-            continue
-        bad = joined.where(F.col(f"_raw_{f.name}").isNotNull() & (F.trim(F.col(f"_raw_{f.name}")) != "")
-                           & F.col(f"`{f.name}`").isNull())
-        rows = bad.select("_row", f"_raw_{f.name}").orderBy("_row").limit(MAX_EXAMPLES).collect()
-        if rows:
-            count = bad.count()
-            examples = ", ".join(f"{unit} {r['_row']}: {str(r[1])[:40]!r}" for r in rows)
-            problems.append(f"column `{f.name}`: {count} value(s) do not fit {f.dataType.simpleString()} "
-                            f"({examples})")
-    return problems
+        if f.name not in raw.columns:
+            out = out.withColumn(f.name, F.lit(None).cast(f.dataType))
+    return out
 
 
-def _with_row_numbers(spark: SparkSession, text: DataFrame, first: int) -> DataFrame:
-    rdd = text.rdd.zipWithIndex().map(lambda p: (p[1] + first, p[0][0]))
-    return spark.createDataFrame(rdd, "_row long, value string")
+def _numbered(spark: SparkSession, df: DataFrame) -> DataFrame:
+    """``df`` with a 1-based ``_row`` column in file order."""
+    rdd = df.rdd.zipWithIndex().map(lambda p: (p[1] + 1, *p[0]))
+    return spark.createDataFrame(rdd, T.StructType([T.StructField("_row", T.LongType())] + df.schema.fields))
 
 
 def _check_json(spark: SparkSession, path: str, table: SystemTable) -> DataFrame:
-    lines = _with_row_numbers(spark, spark.read.text(path), 1).where(F.trim("value") != "")
-    raw = lines.select("_row", F.from_json("value", "map<string,string>").alias("_m"))
-    unparsable = raw.where(F.col("_m").isNull()).select("_row").limit(MAX_EXAMPLES).collect()
-    problems = [f"line {r['_row']}: not a JSON object" for r in unparsable]
-    keys = {k for (k,) in raw.select(F.explode(F.map_keys("_m"))).distinct().collect()}
+    lines = _numbered(spark, spark.read.text(path)).where(F.trim("value") != "")
+    parsed = lines.select("_row", F.from_json("value", "map<string,string>").alias("_m")).cache()
+    problems = [f"line {r['_row']}: not a JSON object"
+                for r in parsed.where(F.col("_m").isNull()).select("_row").limit(MAX_EXAMPLES).collect()]
+    keys = {k for (k,) in parsed.select(F.explode(F.map_keys("_m"))).distinct().collect()}
     problems += [f"column `{k}` is not in the table" for k in sorted(keys - set(table.column_names))]
-    typed = lines.select("_row", F.from_json("value", table.schema).alias("_v")).select("_row", "_v.*")
-    raw_cols = raw.select("_row", *[F.col("_m")[c].alias(f"_raw_{c}") for c in table.column_names])
-    problems += _bad_values(raw_cols, typed, table, path, "line")
+    raw = parsed.select("_row", *[F.col("_m")[c].alias(c) for c in table.column_names])
+    try:
+        typed = _convert(raw, table, "line", path)
+    except SchemaMismatchError as exc:
+        problems += exc.mismatches
     if problems:
         raise SchemaMismatchError(path, problems)
-    return typed.drop("_row")
+    return typed
 
 
 def _check_csv(spark: SparkSession, path: str, table: SystemTable) -> DataFrame:
+    # Downloads follow RFC 4180: quotes inside a field are doubled.
     raw = spark.read.option("header", True).option("multiLine", True).option("escape", '"').csv(path)
     header = raw.columns
     problems = [f"column `{c}` is missing (expected {table.schema[c].dataType.simpleString()})"
@@ -88,23 +152,7 @@ def _check_csv(spark: SparkSession, path: str, table: SystemTable) -> DataFrame:
     problems += [f"column `{c}` is not in the table" for c in header if c not in table.column_names]
     if problems:
         raise SchemaMismatchError(path, problems)
-    numbered = spark.createDataFrame(raw.rdd.zipWithIndex().map(lambda p: (p[1] + 1, *p[0])),
-                                     T.StructType([T.StructField("_row", T.LongType())] + raw.schema.fields))
-    typed_cols = []
-    for f in table.schema.fields:
-        c = F.col(f"`{f.name}`")
-        if isinstance(f.dataType, (T.StructType, T.MapType, T.ArrayType)):
-            typed_cols.append(F.from_json(c, f.dataType).alias(f.name))
-        elif isinstance(f.dataType, T.BooleanType):
-            typed_cols.append(F.when(F.lower(c).isin("true", "false"), F.lower(c) == "true").alias(f.name))
-        else:
-            typed_cols.append(F.expr(f"try_cast(`{f.name}` AS {f.dataType.simpleString()})").alias(f.name))
-    typed = numbered.select("_row", *typed_cols)
-    raw_cols = numbered.select("_row", *[F.col(f"`{c}`").alias(f"_raw_{c}") for c in table.column_names])
-    problems = _bad_values(raw_cols, typed, table, path, "row")
-    if problems:
-        raise SchemaMismatchError(path, problems)
-    return typed.drop("_row")
+    return _convert(_numbered(spark, raw), table, "row", path)
 
 
 def _check_parquet(spark: SparkSession, path: str, table: SystemTable) -> DataFrame:

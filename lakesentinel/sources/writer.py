@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from pyspark.sql import types as T
 from pyspark.sql.pandas.types import to_arrow_schema
@@ -28,8 +29,15 @@ def arrow_schema(schema: T.StructType) -> pa.Schema:
 
 
 def to_arrow(schema: T.StructType, rows: list[dict]) -> pa.Table:
-    """Rows (dicts, timestamps as epoch microseconds, dates as epoch days) to an Arrow table."""
-    return pa.Table.from_pylist(rows, schema=arrow_schema(schema))
+    """Rows (dicts, timestamps as epoch microseconds, dates as epoch days) to an Arrow table.
+
+    Timestamps are cut to milliseconds, the precision the system tables carry.
+    """
+    table = pa.Table.from_pylist(rows, schema=arrow_schema(schema))
+    for i, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type):
+            table = table.set_column(i, field, pc.floor_temporal(table.column(i), unit="millisecond"))
+    return table
 
 
 class SourceWriter:
