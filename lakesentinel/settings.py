@@ -69,6 +69,24 @@ class HwmSettings(_Strict):
     overlap_hours: int = Field(48, ge=48, le=72)
 
 
+class PathSettings(_Strict):
+    """Files lakesentinel reads, relative to the project root unless absolute."""
+
+    rules: str = "rules"
+    detectors: str = "rules/detectors"
+    routes: str = "config/routes.yaml"
+
+    def resolve(self, key: str) -> Path:
+        p = Path(getattr(self, key))
+        return p if p.is_absolute() else PROJECT_ROOT / p
+
+
+class MlflowSettings(_Strict):
+    tracking_uri: str | None = None  # None: the platform default (Databricks), a local store otherwise
+    experiment: str = "/lakesentinel/detectors"
+    registry_uri: str | None = None
+
+
 class SimulatorSettings(_Strict):
     ground_truth_table: str = "lakesentinel_sim.ground_truth"
 
@@ -90,6 +108,8 @@ class Settings(BaseSettings):
     triggers: TriggerSettings = Field(default_factory=TriggerSettings)
     hwm: HwmSettings = Field(default_factory=HwmSettings)
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    paths: PathSettings = Field(default_factory=PathSettings)
+    mlflow: MlflowSettings = Field(default_factory=MlflowSettings)
     config_file: str = Field("", exclude=True)
 
     @field_validator("sources")

@@ -61,3 +61,7 @@ def simulator(
     console.print(f"written to {save('simulator', result)}")
     if as_json:
         emit_json(result)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="bench")

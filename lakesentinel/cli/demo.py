@@ -17,3 +17,7 @@ def demo(
     """Simulate an organisation with injected incidents and print what was written."""
     simulate(profile=profile, days=days, seed=seed, start=None, scenarios="all", per_type=1, warmup_days=None,
              live=False, rate=1000.0, interval=1.0, duration=None, reset=True, as_json=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

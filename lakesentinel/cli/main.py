@@ -1,17 +1,20 @@
-"""Entry point: ``lakesentinel --help``."""
+"""Entry point: ``lakesentinel --help``.
+
+Every module in ``lakesentinel/cli/`` that defines ``register(app)`` adds its commands; the entry point
+itself stays the same as commands are added.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import sys
 from typing import Annotated, Optional
 
 import typer
 
-from lakesentinel.cli import simulate as simulate_cmd
-from lakesentinel.cli import replay as replay_cmd
-from lakesentinel.cli import demo as demo_cmd
-from lakesentinel.cli import bench as bench_cmd
+import lakesentinel.cli as cli_package
 from lakesentinel.cli.common import console
 from lakesentinel.errors import LakeSentinelError
 
@@ -30,10 +33,10 @@ def root(
         os.environ["LAKESENTINEL_ENV"] = env
 
 
-app.command("simulate")(simulate_cmd.simulate)
-app.command("replay")(replay_cmd.replay)
-app.command("demo")(demo_cmd.demo)
-app.add_typer(bench_cmd.app, name="bench")
+for _info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda m: m.name):
+    _module = importlib.import_module(f"{cli_package.__name__}.{_info.name}")
+    if hasattr(_module, "register"):
+        _module.register(app)
 
 
 def main() -> None:

@@ -22,3 +22,7 @@ def replay(
     console.print(f"Appended {result.rows:,} rows from {result.file} ({result.format}) to {result.table}")
     if as_json:
         emit_json({"table": result.table, "rows": result.rows, "file": result.file, "format": result.format})
+
+
+def register(app: typer.Typer) -> None:
+    app.command("replay")(replay)

@@ -84,3 +84,7 @@ def simulate(
                    "live": live, "total_rows": summary.total_rows, "rows": summary.rows,
                    "checksums": summary.checksums, "scenarios": summary.scenarios, "commits": summary.commits,
                    "seconds": round(summary.seconds, 3)})
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate")(simulate)

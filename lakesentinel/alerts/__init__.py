@@ -1,0 +1,1 @@
+"""Alerts and their lifecycle: the record every rule and detector emits, dedup, grouping, incidents."""
