@@ -51,6 +51,8 @@ def _local_session(cfg: Settings) -> SparkSession:
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={home}")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.python.worker.reuse", "true")
+        # Columns Databricks adds to system tables flow through MERGEs too (bronze HWM and snapshots).
+        .config("spark.databricks.delta.schema.autoMerge.enabled", "true")
     )
     for key, value in cfg.spark.conf.items():
         builder = builder.config(key, value)
@@ -67,6 +69,7 @@ def _python() -> str:
 
 def _databricks_session(cfg: Settings) -> SparkSession:
     spark = SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+    spark.conf.set("spark.databricks.delta.schema.autoMerge.enabled", "true")
     for key, value in cfg.spark.conf.items():
         spark.conf.set(key, value)
     return spark

@@ -1,0 +1,65 @@
+"""``lakesentinel stream ...``: run the pipeline's layers, continuously or as a scheduled run."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from typing import Annotated, Optional
+
+import typer
+
+from lakesentinel.cli.common import console, emit_json, settings, spark
+
+app = typer.Typer(help="Run the pipeline: continuously (the monitor) or once, draining what is there "
+                       "(--scheduled, availableNow).", no_args_is_help=True)
+
+
+def _tables(value: Optional[str]) -> list[str] | None:
+    return [t.strip() for t in value.split(",")] if value else None
+
+
+def _run(supervisor, scheduled: bool, duration: Optional[float], as_json: bool) -> None:
+    if scheduled:
+        results = supervisor.run_once()
+        summary = {name: _brief(result) for name, result in results.items()}
+        for name, value in summary.items():
+            console.print(f"{name}: {value}")
+        if as_json:
+            emit_json(summary)
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    if duration:
+        threading.Timer(duration, stop.set).start()
+    console.print(f"running {len(supervisor.streams)} stream(s) and {len(supervisor.tasks)} task(s); "
+                  "SIGTERM or Ctrl-C stops cleanly")
+    supervisor.run(stop)
+
+
+def _brief(result) -> object:
+    if isinstance(result, dict) and "numInputRows" in result:
+        return {"batch": result.get("batchId"), "input_rows": result.get("numInputRows")}
+    if hasattr(result, "__dict__"):
+        return {k: v for k, v in result.__dict__.items() if not k.startswith("_")}
+    return json.loads(json.dumps(result, default=str)) if result is not None else None
+
+
+@app.command("bronze")
+def bronze(
+    tables: Annotated[Optional[str], typer.Option(help="Comma-separated system tables (default: all).")] = None,
+    scheduled: Annotated[bool, typer.Option("--scheduled", help="Drain what is there and stop (availableNow).")] = False,
+    duration: Annotated[Optional[float], typer.Option(help="Continuous mode: stop after this many seconds.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Copy the source system tables into plt_bronze."""
+    from lakesentinel.streams.ingest import add_bronze
+    from lakesentinel.streams.supervisor import Supervisor
+
+    sup = add_bronze(Supervisor(), spark(), settings(), scheduled=scheduled, tables=_tables(tables))
+    _run(sup, scheduled, duration, as_json)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="stream")

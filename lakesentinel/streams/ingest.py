@@ -1,0 +1,33 @@
+"""The bronze layer as a whole: one stream or batch task per configured source."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from pyspark.sql import SparkSession
+
+from lakesentinel.settings import Settings
+from lakesentinel.streams.batch_ingest import BATCH_INGEST
+from lakesentinel.streams.bronze import Hook, start_bronze_stream
+from lakesentinel.streams.supervisor import Supervisor
+from lakesentinel.streams.triggers import interval_seconds
+
+# Batch sources are polled less often than the continuous trigger unless configured per stream.
+DEFAULT_INTERVAL_S = {"hwm": 5.0, "snapshot": 60.0}
+
+
+def add_bronze(supervisor: Supervisor, spark: SparkSession, cfg: Settings, *, scheduled: bool,
+               tables: Iterable[str] | None = None, hooks: Callable[[str], list[Hook]] = lambda t: [],
+               source_options: dict[str, str] | None = None) -> Supervisor:
+    for table in tables or cfg.sources:
+        mode = cfg.sources[table].mode
+        name = f"bronze.{table}"
+        if mode == "stream":
+            supervisor.add_stream(name, lambda t=table: start_bronze_stream(
+                spark, cfg, t, scheduled=scheduled, hooks=hooks(t), source_options=source_options))
+        else:
+            interval = (interval_seconds(cfg, name) if name in cfg.triggers.per_stream
+                        else DEFAULT_INTERVAL_S[mode])
+            supervisor.add_task(name, lambda t=table, m=mode: BATCH_INGEST[m](spark, cfg, t, hooks=hooks(t)),
+                                interval)
+    return supervisor
