@@ -75,6 +75,7 @@ class PathSettings(_Strict):
     rules: str = "rules"
     detectors: str = "rules/detectors"
     routes: str = "config/routes.yaml"
+    quality: str = "config/quality.yaml"
 
     def resolve(self, key: str) -> Path:
         p = Path(getattr(self, key))
@@ -85,6 +86,18 @@ class MlflowSettings(_Strict):
     tracking_uri: str | None = None  # None: the platform default (Databricks), a local store otherwise
     experiment: str = "/lakesentinel/detectors"
     registry_uri: str | None = None
+
+
+class TagSettings(_Strict):
+    """Showback tags: how keys are normalised and which ones spend must carry."""
+
+    aliases: dict[str, str] = Field(default_factory=dict)  # normalised key -> canonical key
+    required: list[str] = Field(default_factory=lambda: ["cost_center", "team"])
+
+
+class SilverSettings(_Strict):
+    tags: TagSettings = Field(default_factory=TagSettings)
+    interval_s: float = Field(10.0, gt=0)  # how often the monitor runs the silver tasks
 
 
 class SimulatorSettings(_Strict):
@@ -108,6 +121,7 @@ class Settings(BaseSettings):
     triggers: TriggerSettings = Field(default_factory=TriggerSettings)
     hwm: HwmSettings = Field(default_factory=HwmSettings)
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
+    silver: SilverSettings = Field(default_factory=SilverSettings)
     paths: PathSettings = Field(default_factory=PathSettings)
     mlflow: MlflowSettings = Field(default_factory=MlflowSettings)
     config_file: str = Field("", exclude=True)

@@ -63,5 +63,32 @@ def simulator(
         emit_json(result)
 
 
+@app.command("throughput")
+def throughput(
+    profile: Annotated[str, typer.Option(help="small, medium or large.")] = "medium",
+    days: Annotated[int, typer.Option(min=1)] = 3,
+    keep: Annotated[bool, typer.Option(help="Keep the scratch lakehouse.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Bronze ingest rows per second beside a plain Delta-to-Delta copy of the same rows."""
+    from bench import throughput as bench
+    from lakesentinel.session import get_spark
+
+    cfg, home = scratch_settings("lakesentinel-bench-throughput-")
+    try:
+        with console.status(f"simulating {profile} for {days} day(s), then bronze and a plain copy"):
+            result = bench.run(get_spark(cfg), cfg, profile, days)
+    finally:
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
+    for table, t in result["tables"].items():
+        console.print(f"{table}: bronze {t['bronze_rows']:,} rows in {t['bronze_s']}s, copy {t['copy_rows']:,} in {t['copy_s']}s")
+    console.print(f"bronze {result['bronze_rows_per_s']:,} rows/s; plain copy {result['copy_rows_per_s']:,} rows/s; "
+                  f"ratio {result['ratio_to_copy']}")
+    console.print(f"written to {save('throughput', result)}")
+    if as_json:
+        emit_json(result)
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="bench")

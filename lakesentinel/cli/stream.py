@@ -61,5 +61,18 @@ def bronze(
     _run(sup, scheduled, duration, as_json)
 
 
+@app.command("silver")
+def silver(
+    scheduled: Annotated[bool, typer.Option("--scheduled", help="Run every silver task once and stop.")] = False,
+    duration: Annotated[Optional[float], typer.Option(help="Continuous mode: stop after this many seconds.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Curate bronze into plt_silver: SCD2 dimensions, events, priced usage, data-quality results."""
+    from lakesentinel.silver.plan import add_silver
+    from lakesentinel.streams.supervisor import Supervisor
+
+    _run(add_silver(Supervisor(), spark(), settings()), scheduled, duration, as_json)
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="stream")

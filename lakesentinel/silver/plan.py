@@ -1,0 +1,29 @@
+"""The silver layer as a whole: dimensions first (usage inherits their tags), then events and runs."""
+
+from __future__ import annotations
+
+from pyspark.sql import SparkSession
+
+from lakesentinel.settings import Settings
+from lakesentinel.silver.dimensions import dimension_tasks
+from lakesentinel.silver.events import AuditTask, QueryTask, WarehouseEventTask
+from lakesentinel.silver.runs import JobRunTask, TaskRunTask
+from lakesentinel.silver.task import SilverTask, TaskResult
+from lakesentinel.silver.usage import UsageTask
+from lakesentinel.streams.supervisor import Supervisor
+
+
+def silver_tasks() -> list[SilverTask]:
+    return [*dimension_tasks(), UsageTask(), AuditTask(), QueryTask(), JobRunTask(), TaskRunTask(),
+            WarehouseEventTask()]
+
+
+def run_silver(spark: SparkSession, cfg: Settings) -> list[TaskResult]:
+    """Every silver task once, in dependency order."""
+    return [task.run(spark, cfg) for task in silver_tasks()]
+
+
+def add_silver(supervisor: Supervisor, spark: SparkSession, cfg: Settings) -> Supervisor:
+    for task in silver_tasks():
+        supervisor.add_task(task.name, lambda t=task: t.run(spark, cfg), cfg.silver.interval_s)
+    return supervisor
