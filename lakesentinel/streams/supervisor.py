@@ -47,6 +47,9 @@ class Supervisor:
     streams: list[StreamSpec] = field(default_factory=list)
     tasks: list[TaskSpec] = field(default_factory=list)
     max_restarts: int = 5
+    recorder: Any = None  # a MetricsRecorder: task runs are recorded, and flush() is called periodically
+    flush: Callable[[], Any] | None = None
+    flush_every_s: float = 5.0
 
     def add_stream(self, name: str, start: Callable[[], StreamingQuery]) -> None:
         self.streams.append(StreamSpec(name, start))
@@ -75,18 +78,31 @@ class Supervisor:
     def run(self, stop: threading.Event, poll_s: float = 0.5) -> None:
         for spec in self.streams:
             self._start(spec)
+        flushed = time.monotonic()
         try:
             while not stop.is_set():
                 for spec in self.streams:
                     self._watch(spec)
                 now = time.monotonic()
                 for task in self.tasks:
-                    if now >= task.next_at:
+                    if now >= task.next_at and not stop.is_set():
                         self._step(task)
                         task.next_at = time.monotonic() + task.interval_s
+                if self.flush and time.monotonic() - flushed >= self.flush_every_s:
+                    self._flush()
+                    flushed = time.monotonic()
                 stop.wait(poll_s)
         finally:
             self.stop()
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.flush is None:
+            return
+        try:
+            self.flush()
+        except Exception as exc:  # monitoring must not take the pipeline down
+            log.error("metrics flush failed", extra={"error": str(exc)[:500]})
 
     def stop(self) -> None:
         for spec in self.streams:
@@ -116,11 +132,20 @@ class Supervisor:
         self._start(spec)  # re-checks drift: additive changes resume, breaking ones stay stopped
 
     def _step(self, task: TaskSpec) -> None:
+        began = time.monotonic()
         try:
             task.last_result = task.step()
             task.runs += 1
             task.error = None
+            if self.recorder is not None:
+                result = task.last_result
+                self.recorder.add(task.name, "task", "task_ok", duration_ms=int((time.monotonic() - began) * 1000),
+                                  num_input_rows=getattr(result, "rows_read", None),
+                                  version=getattr(result, "end_version", None))
         except Exception as exc:  # one failing task must not stop the others; it is retried next time
             task.failures += 1
             task.error = str(exc)
             log.error("task failed", extra={"task": task.name, "error": str(exc)[:1000]})
+            if self.recorder is not None:
+                self.recorder.add(task.name, "task", "task_failed", error=str(exc),
+                                  duration_ms=int((time.monotonic() - began) * 1000))
