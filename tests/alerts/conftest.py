@@ -124,5 +124,10 @@ def new_timeline(routes):
 
 
 @pytest.fixture
+def t0():
+    return T0
+
+
+@pytest.fixture
 def make_alert():
     return build_alert
