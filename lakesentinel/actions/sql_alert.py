@@ -145,10 +145,11 @@ def _sdk_error(exc: BaseException) -> Outcome:
     # With the one-shot clock a retryable failure surfaces as TimeoutError caused by the real error.
     cause = exc.__cause__ if isinstance(exc, TimeoutError) and exc.__cause__ is not None else exc
     if isinstance(cause, DatabricksError):
-        status = getattr(getattr(cause, "_response", None), "status_code", None) or _status_of(cause)
+        status = _status_of(cause)
+        detail = f"databricks {cause.error_code or type(cause).__name__}: {cause}"
         if status:
-            return classify_http(status, None, f"databricks {cause.error_code or ''}: {cause}".strip())
-        return Outcome.retryable(f"databricks: {cause}")
+            return classify_http(status, None, detail)
+        return Outcome.retryable(detail)  # unknown to us: bounded by the worker's attempts, then dead-lettered
     if isinstance(cause, (requests.RequestException, OSError)):
         return transport_error(cause)
     return Outcome.permanent(f"databricks: {type(cause).__name__}: {cause}")

@@ -9,7 +9,7 @@ import uuid
 
 from tests.fakes.server import FakeServer, Reply, Request
 
-_CODES = {400: "INVALID_PARAMETER_VALUE", 401: "UNAUTHENTICATED", 404: "RESOURCE_DOES_NOT_EXIST",
+_CODES = {400: "INVALID_PARAMETER_VALUE", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "RESOURCE_DOES_NOT_EXIST",
           429: "TOO_MANY_REQUESTS", 500: "INTERNAL_ERROR", 503: "TEMPORARILY_UNAVAILABLE"}
 
 
@@ -25,6 +25,8 @@ class FakeDatabricks(FakeServer):
         return {"error_code": _CODES.get(status, "UNKNOWN"), "message": f"fake databricks: http {status}"}
 
     def handle(self, req: Request) -> Reply:
+        if req.path.startswith("/.well-known/"):  # the SDK's discovery probe: not offered, as on many hosts
+            return Reply(404, {"error_code": "ENDPOINT_NOT_FOUND", "message": "Not found"})
         if req.headers.get("authorization") != f"Bearer {self.token}":
             return Reply(401, {"error_code": "UNAUTHENTICATED", "message": "Invalid access token."})
         m = re.match(r"^/api/2\.0/sql/(queries|alerts)(?:/([^/]+))?$", req.path)

@@ -38,6 +38,11 @@ class FakeJira(FakeServer):
         version, rest = m.group(1), m.group(2).rstrip("/")
         if rest == "serverInfo":
             return Reply(200, self._server_info())
+        if rest == "field":
+            return Reply(200, [{"id": f, "key": f, "name": f.title(), "custom": False, "navigable": True,
+                                "searchable": True, "clauseNames": [f], "schema": {"type": "string", "system": f}}
+                               for f in ("summary", "description", "labels", "priority", "issuetype", "project",
+                                         "status", "comment")])
         if rest in ("search", "search/jql"):
             args = {k: v[0] for k, v in req.query.items()}
             if req.method == "POST":

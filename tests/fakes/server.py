@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlparse
 @dataclass
 class Fault:
     path: str = ""
+    method: str | None = None
     status: int | None = None
     retry_after: int | None = None
     hang: float = 0.0
@@ -120,16 +121,19 @@ class FakeServer:
         self.stop()
 
     # ---- faults ------------------------------------------------------------------------------
-    def fail(self, status: int, *, times: int = 1, path: str = "", retry_after: int | None = None,
-             body: dict | None = None) -> None:
+    def fail(self, status: int, *, times: int = 1, path: str = "", method: str | None = None,
+             retry_after: int | None = None, body: dict | None = None) -> None:
         with self.lock:
-            self.faults.append(Fault(path=path, status=status, retry_after=retry_after, times=times, body=body))
+            self.faults.append(Fault(path=path, method=method, status=status, retry_after=retry_after, times=times,
+                                     body=body))
 
-    def hang(self, seconds: float, *, times: int = 1, path: str = "", after_handling: bool = False) -> None:
-        """Hold matching requests for ``seconds`` (or until :meth:`release` is set)."""
+    def hang(self, seconds: float, *, times: int = 1, path: str = "", method: str | None = None,
+             after_handling: bool = False) -> None:
+        """Hold matching requests for ``seconds`` (or until :meth:`clear_faults`)."""
         with self.lock:
             self.release.clear()
-            self.faults.append(Fault(path=path, times=times, **({"hang_after": seconds} if after_handling else {"hang": seconds})))
+            self.faults.append(Fault(path=path, method=method, times=times,
+                                     **({"hang_after": seconds} if after_handling else {"hang": seconds})))
 
     def clear_faults(self) -> None:
         with self.lock:
@@ -139,7 +143,7 @@ class FakeServer:
     def _take_fault(self, req: Request) -> Fault | None:
         with self.lock:
             for f in self.faults:
-                if f.times > 0 and f.path in req.path:
+                if f.times > 0 and f.path in req.path and f.method in (None, req.method):
                     f.times -= 1
                     if f.times == 0:
                         self.faults.remove(f)

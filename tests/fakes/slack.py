@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import time
 
 from tests.fakes.server import FakeServer, Reply, Request
 
@@ -50,7 +51,7 @@ class FakeSlack(FakeServer):
             return {"ok": False, "error": "channel_not_found"}
         if not (a.get("text") or a.get("blocks")):
             return {"ok": False, "error": "no_text"}
-        ts = f"1700000000.{next(self._ts):06d}"
+        ts = f"{int(time.time())}.{next(self._ts):06d}"  # unique, and ordered like Slack's
         msg = {"type": "message", "channel": self.channel_id(a["channel"]), "ts": ts, "text": a.get("text", ""),
                "blocks": _maybe_json(a.get("blocks")), "thread_ts": a.get("thread_ts"),
                "metadata": _maybe_json(a.get("metadata")), "edits": 0}
