@@ -69,6 +69,11 @@ def forbidden_strings() -> list[str]:
 
 
 @pytest.fixture
+def forbidden() -> list[str]:
+    return forbidden_strings()
+
+
+@pytest.fixture
 def tokens(monkeypatch):
     for k, v in TOKENS.items():
         monkeypatch.setenv(k, v)
