@@ -40,3 +40,11 @@ def outcome_row(cmd: Command, outcome: str, now: datetime) -> dict:
 def command_of(row: dict) -> Command:
     return Command(row["command_id"], row["action"], row["incident_id"], row["requested_by"], row["note"] or "",
                    row["requested_at"])
+
+
+def operator() -> str:
+    """Who is at the keyboard: ``$LAKESENTINEL_USER``, else the operating-system user."""
+    import getpass
+    import os
+
+    return os.environ.get("LAKESENTINEL_USER") or getpass.getuser()

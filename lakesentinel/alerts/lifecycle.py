@@ -33,7 +33,7 @@ from lakesentinel.alerts.commands import COMMAND_SCHEMA, COMMANDS, command_of, o
 from lakesentinel.alerts.engine import Delivered, Engine, StepResult
 from lakesentinel.alerts.incidents import FACT_INCIDENT_SCHEMA, Incident
 from lakesentinel.alerts.routes import Routes, load_routes
-from lakesentinel.alerts.silences import SILENCE_EVENT_SCHEMA, Silence, fold_events
+from lakesentinel.alerts.silences import SILENCES, Silence, fold_events, sync_declared
 from lakesentinel.alerts.sink import ALERTS
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.logs import get_logger, redact
@@ -43,7 +43,6 @@ from lakesentinel.sources.types import parse_columns
 log = get_logger(__name__)
 
 STATE = "alert_lifecycle_state"
-SILENCES = "silences"
 QUARANTINE = "alerts_quarantine"
 FACT_INCIDENT = "fact_incident"
 
@@ -103,6 +102,9 @@ class Lifecycle:
         self._silences: list[Silence] = []
         self._last_merge = datetime.min
         self.load()
+        recorded, expired = sync_declared(self.tables, self.routes.silences, utcnow())
+        if recorded or expired:
+            log.info("silences from %s: %d recorded, %d expired", self.routes.file, len(recorded), len(expired))
 
     # ---- state ---------------------------------------------------------------------------------
     def load(self) -> None:

@@ -18,8 +18,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Iterable, Literal, Mapping
 
+from lakesentinel.alerts.clock import naive_utc
 from lakesentinel.alerts.matchers import Matchers
+from lakesentinel.errors import LakeSentinelError
 from lakesentinel.sources.types import parse_columns
+
+SILENCES = "silences"
+DECLARED_START = datetime(1970, 1, 1)  # a silence declared without starts_at is in force from the start
+
+
+class SilenceError(LakeSentinelError):
+    """A silence that cannot be created or expired; the message says why."""
 
 SILENCE_EVENT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("silence_id", "string"),
@@ -55,7 +64,7 @@ class Silence:
                comment: str, *, now: datetime, source: Source = "cli") -> "Silence":
         """A new silence; its id is derived from its content, so declaring it twice records it once."""
         parsed = Matchers.parse(list(matchers))  # raises MatcherError on a bad matcher
-        starts = starts_at or now
+        starts, ends_at = naive_utc(starts_at) or now, naive_utc(ends_at)
         if ends_at <= starts:
             raise ValueError(f"a silence must end after it starts ({ends_at:%Y-%m-%d %H:%M} <= {starts:%Y-%m-%d %H:%M})")
         texts = tuple(parsed.texts())
@@ -116,3 +125,55 @@ class Silencer:
             if s.active(now) and s.matches(labels):
                 return f"silence:{s.silence_id}"
         return None
+
+
+# ---- the audit table ----------------------------------------------------------------------------
+
+def _table(tables) -> str:
+    return tables.name("ops", SILENCES)
+
+
+def current(tables) -> dict[str, Silence]:
+    """Every silence ever recorded, as it stands now, by id."""
+    return fold_events(tables.read(_table(tables)))
+
+
+def add(tables, silence: Silence) -> Silence:
+    """Record a new silence (recording the same content twice keeps one)."""
+    if silence.silence_id not in current(tables):
+        tables.append(_table(tables), [silence.created_event()], SILENCE_EVENT_SCHEMA)
+    return silence
+
+
+def expire(tables, silence_id: str, by: str, now: datetime, comment: str = "") -> Silence:
+    """End a silence now; ``silence_id`` may be a unique prefix."""
+    found = [s for sid, s in current(tables).items() if sid.startswith(silence_id)]
+    if not found:
+        raise SilenceError(f"no silence with id {silence_id!r}")
+    if len(found) > 1:
+        raise SilenceError(f"{silence_id!r} matches {len(found)} silences; give more of the id")
+    silence = found[0]
+    if silence.state(now) == "expired":
+        raise SilenceError(f"silence {silence.silence_id} has already ended")
+    tables.append(_table(tables), [silence.expired_event(by, now, comment)], SILENCE_EVENT_SCHEMA)
+    return replace(silence, expired_at=now, expired_by=by)
+
+
+def sync_declared(tables, specs, now: datetime) -> tuple[list[Silence], list[Silence]]:
+    """Make the table agree with the silences declared in routes.yaml: record new ones, expire removed ones.
+
+    Returns (recorded, expired).
+    """
+    declared = {}
+    for spec in specs:
+        s = Silence.create(spec.matchers, spec.starts_at or DECLARED_START, spec.ends_at, spec.created_by,
+                           spec.comment, now=now, source="routes.yaml")
+        declared[s.silence_id] = s
+    existing = current(tables)
+    recorded = [s for sid, s in declared.items() if sid not in existing]
+    removed = [s for sid, s in existing.items() if s.source == "routes.yaml" and sid not in declared
+               and s.state(now) != "expired"]
+    rows = [s.created_event() for s in recorded] + [s.expired_event("routes.yaml", now, "removed from routes.yaml")
+                                                    for s in removed]
+    tables.append(_table(tables), rows, SILENCE_EVENT_SCHEMA)
+    return recorded, removed
