@@ -101,6 +101,8 @@ class Lifecycle:
         self._silences_version: int | None = -2
         self._silences: list[Silence] = []
         self._last_merge = datetime.min
+        # Steps and fact MERGEs may run in different threads; the MERGE itself runs outside the lock.
+        self._lock = threading.RLock()
         self.load()
         recorded, expired = sync_declared(self.tables, self.routes.silences, utcnow())
         if recorded or expired:
@@ -160,8 +162,19 @@ class Lifecycle:
 
     # ---- one step ------------------------------------------------------------------------------
     def step(self, now: datetime | None = None, *, merge: bool | None = None) -> StepReport:
+        """Read, step, write. ``merge``: True merges the facts now, False leaves them to ``flush_facts``,
+        None merges when ``fact_interval`` has passed since the last MERGE."""
         began = time.perf_counter()
         now = now or utcnow()
+        with self._lock:
+            report = self._step(now)
+        due = merge if merge is not None else (now - self._last_merge >= self.fact_interval)
+        if self.pending_fact and due:
+            report.merged = self.flush_facts(now)
+        report.seconds = time.perf_counter() - began
+        return report
+
+    def _step(self, now: datetime) -> StepReport:
         if self.tables.version(self.names["state"]) != self._state_version:
             log.info("lifecycle state changed under this process; reloading it")
             self.load()
@@ -196,21 +209,21 @@ class Lifecycle:
         if moved or not result.empty:
             self.save(now)
 
-        report = StepReport(now, len(alerts), len(result.notifications), len(result.changed),
-                            len(result.quarantined), len(result.commands))
-        due = merge if merge is not None else (now - self._last_merge >= self.fact_interval)
-        if self.pending_fact and due:
-            report.merged = self.flush_facts(now)
-        report.seconds = time.perf_counter() - began
-        return report
+        return StepReport(now, len(alerts), len(result.notifications), len(result.changed),
+                          len(result.quarantined), len(result.commands))
 
     def flush_facts(self, now: datetime | None = None) -> int:
         """MERGE the incidents that changed since the last MERGE into ``fact_incident``."""
         now = now or utcnow()
-        merged = merge_incidents(self.spark, self.cfg, [inc.fact_row() for inc in self.pending_fact.values()])
-        self.pending_fact.clear()
-        self._last_merge = now
-        self.save(now)
+        with self._lock:
+            batch = dict(self.pending_fact)
+        merged = merge_incidents(self.spark, self.cfg, [inc.fact_row() for inc in batch.values()])
+        with self._lock:
+            for iid, inc in batch.items():
+                if self.pending_fact.get(iid) is inc:  # not changed again while the MERGE ran
+                    del self.pending_fact[iid]
+            self._last_merge = now
+            self.save(now)
         return merged
 
     def _late_refs(self, result: StepResult) -> None:
@@ -289,6 +302,16 @@ def start_lifecycle(spark, cfg: Settings, trigger: str | None = None, *, poll: f
     interval = _seconds(trigger)
     poll = poll if lc.tables.cheap_versions else interval
 
+    def merge_loop() -> None:
+        """fact_incident MERGEs (seconds each) off the step path, so they never delay a notification."""
+        while not handle.stop_event.wait(lc.fact_interval.total_seconds()):
+            if lc.pending_fact:
+                try:
+                    lc.flush_facts(now())
+                except Exception as exc:  # the incidents stay pending in the state; the next MERGE retries
+                    handle.last_error = redact(f"{type(exc).__name__}: {exc}")
+                    log.error("fact_incident MERGE failed: %s", handle.last_error)
+
     def loop() -> None:
         last = 0.0
         failures = 0
@@ -297,7 +320,7 @@ def start_lifecycle(spark, cfg: Settings, trigger: str | None = None, *, poll: f
             due = lc.next_due()
             if time.monotonic() - last >= interval or (due is not None and due <= t) or lc.has_input():
                 try:
-                    report = lc.step(t)
+                    report = lc.step(t, merge=False)
                     handle.reports = (handle.reports + [report])[-100:]
                     handle.steps += 1
                     failures = 0
@@ -309,6 +332,7 @@ def start_lifecycle(spark, cfg: Settings, trigger: str | None = None, *, poll: f
                     lc.load()
                 last = time.monotonic()
             handle.stop_event.wait(poll)
+        merger.join()
         try:
             if lc.pending_fact:
                 lc.flush_facts(now())
@@ -316,6 +340,8 @@ def start_lifecycle(spark, cfg: Settings, trigger: str | None = None, *, poll: f
             handle.last_error = redact(f"{type(exc).__name__}: {exc}")
             log.error("final fact MERGE failed (kept in the state for the next run): %s", handle.last_error)
 
+    merger = threading.Thread(target=merge_loop, name="lakesentinel-lifecycle-facts", daemon=True)
+    merger.start()
     handle.thread = threading.Thread(target=loop, name="lakesentinel-lifecycle", daemon=True)
     handle.thread.start()
     return handle
