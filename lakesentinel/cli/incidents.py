@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lakesentinel.cli.common import console, emit_json, settings
@@ -61,7 +62,23 @@ def _age(ts: datetime | None, now: datetime) -> str:
     from lakesentinel.alerts.durations import format_duration
 
     seconds = int((now - ts).total_seconds())
-    return "just now" if seconds < 60 else format_duration(seconds * 1_000_000)[:6] + " ago"
+    if seconds < 60:
+        return "just now"
+    # Two units are enough to place an incident in time: "2d3h ago", "5m ago".
+    text = format_duration((seconds - seconds % 60) * 1_000_000)
+    units = [u for u in ("d", "h", "m") if u in text]
+    cut = text.index(units[1]) + 1 if len(units) > 1 else len(text)
+    return text[:cut] + " ago"
+
+
+def _shown(value) -> str:
+    from decimal import Decimal
+
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M:%S} UTC"
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    return str(value)
 
 
 def _actor(by: str | None) -> str:
@@ -87,12 +104,15 @@ def list_incidents(
     flt = IncidentFilter(chosen, severity, domain, workspace, rule, _since(since), limit or None)
     rows = flt.apply(load_incidents(_tables()))
     now = _now()
-    table = Table("id", "status", "severity", "domain", "title", "entity", "workspace", "alerts", "active",
-                  "opened", title=f"{len(rows)} incident(s): {', '.join(chosen)}", title_justify="left")
+    table = Table("id", "severity", "status", "incident", "alerts", "last alert", "opened",
+                  title=f"{len(rows)} incident(s): {', '.join(chosen)}", title_justify="left")
+    for col in (0, 1, 2, 4, 5, 6):
+        table.columns[col].no_wrap = True
     for r in rows:
-        table.add_row(r["incident_id"][:12], f"[{_STATUS_STYLE.get(r['status'], '')}]{r['status']}[/]",
-                      f"[{_SEVERITY_STYLE.get(r['severity'], '')}]{r['severity']}[/]", r["domain"], r["title"],
-                      r["entity_id"] or "-", r["workspace_id"] or "-", str(r["alert_count"]),
+        where = " · ".join(v for v in (r["domain"], r["entity_id"], f"ws {r['workspace_id']}" if r["workspace_id"] else None) if v)
+        table.add_row(r["incident_id"][:10], f"[{_SEVERITY_STYLE.get(r['severity'], '')}]{r['severity']}[/]",
+                      f"[{_STATUS_STYLE.get(r['status'], '')}]{r['status']}[/]",
+                      f"{escape(r['title'])}\n[dim]{escape(where)}[/]", str(r["alert_count"]),
                       _age(r["last_alert_at"], now), _age(r["opened_at"], now))
     console.print(table)
     if as_json:
@@ -116,7 +136,7 @@ def show(incident: IdArg, as_json: JsonOpt = False) -> None:
                 "acknowledged_by", "acknowledged_at", "time_to_acknowledge_s", "resolved_by", "resolved_at",
                 "resolution", "time_to_resolve_s", "runbook_url", "fingerprint"):
         if row.get(key) not in (None, ""):
-            facts.add_row(key, str(row[key]))
+            facts.add_row(key, _shown(row[key]))
     for key, value in sorted((row.get("external_refs") or {}).items()):
         facts.add_row(key, value)
     console.print(facts)
