@@ -89,15 +89,19 @@ class DeltaRsTables:
 
     def _table(self, name: str):
         from deltalake import DeltaTable
+        from deltalake.exceptions import TableNotFoundError
 
         path = self.path(name)
         if not (Path(path) / "_delta_log").is_dir():
             return None
         dt = self._handles.get(name)
-        if dt is None:
-            dt = self._handles[name] = DeltaTable(path)
-        else:
-            dt.update_incremental()
+        try:
+            if dt is None:
+                dt = self._handles[name] = DeltaTable(path)
+            else:
+                dt.update_incremental()
+        except TableNotFoundError:  # another process is creating it: no commit yet
+            return None
         return dt
 
     def version(self, name: str) -> int | None:

@@ -316,21 +316,24 @@ def start_lifecycle(spark, cfg: Settings, trigger: str | None = None, *, poll: f
         last = 0.0
         failures = 0
         while not handle.stop_event.is_set():
-            t = now()
-            due = lc.next_due()
-            if time.monotonic() - last >= interval or (due is not None and due <= t) or lc.has_input():
-                try:
+            try:
+                t = now()
+                due = lc.next_due()
+                if time.monotonic() - last >= interval or (due is not None and due <= t) or lc.has_input():
+                    last = time.monotonic()
                     report = lc.step(t, merge=False)
                     handle.reports = (handle.reports + [report])[-100:]
                     handle.steps += 1
                     failures = 0
-                except Exception as exc:  # keep running: the next step retries from the saved offsets
-                    failures += 1
-                    handle.last_error = redact(f"{type(exc).__name__}: {exc}")
-                    log.error("lifecycle step failed (%d in a row): %s", failures, handle.last_error)
-                    handle.stop_event.wait(min(30.0, 0.5 * 2 ** failures))
+            except Exception as exc:  # keep running: the next step retries from the saved offsets
+                failures += 1
+                handle.last_error = redact(f"{type(exc).__name__}: {exc}")
+                log.error("lifecycle step failed (%d in a row): %s", failures, handle.last_error)
+                handle.stop_event.wait(min(30.0, 0.5 * 2 ** failures))
+                try:
                     lc.load()
-                last = time.monotonic()
+                except Exception:  # noqa: BLE001 - the next iteration reports it
+                    pass
             handle.stop_event.wait(poll)
         merger.join()
         try:

@@ -132,3 +132,25 @@ def test_commands_silences_deliveries_and_quarantine_reach_the_fact_table(spark,
     assert fact["u2"]["status"] == "silenced" and fact["u2"]["muted_by"] == f"silence:{silence.silence_id}"
     outcomes = [r for r in tables.read(tables.name("ops", "incident_commands")) if r["outcome"]]
     assert [(r["command_id"], r["outcome"]) for r in outcomes] == [(ack.command_id, "applied")]
+
+
+def test_the_running_lifecycle_notifies_as_alerts_land_and_merges_facts_on_stop(spark, lake, routes, make_alert):
+    import time
+
+    from lakesentinel.alerts.lifecycle import start_lifecycle
+
+    tables = open_tables(lake)
+    handle = start_lifecycle(spark, lake, "1 second", lifecycle=Lifecycle(spark, lake, routes=routes))
+    try:
+        write_alerts(spark, lake, frame(spark, [make_alert(entity="u9")]))
+        outbox = tables.name("ops", "action_outbox")
+        deadline = time.monotonic() + 60
+        while not tables.read(outbox) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [r["integration"] for r in tables.read(outbox)] == ["sec/console"]
+    finally:
+        handle.stop()
+    assert not handle.alive and handle.last_error is None and handle.steps >= 1
+    fact = Lakehouse(lake).read(spark, Lakehouse(lake).name("gold", "fact_incident"))
+    assert [r["entity_id"] for r in fact.collect()] == ["u9"]
+    assert handle.lifecycle.pending_fact == {}
