@@ -57,16 +57,18 @@ class JiraReceiver:
             return Outcome.delivered(refs)
         try:
             key = refs.get("key")
-            if not key:
-                existing = self._open_issue(n)
-                if existing is None:
-                    issue = self.client.create_issue(fields=self._fields(n))
-                    return Outcome.delivered({"key": issue.key})
-                key = existing
-            self.client.add_comment(key, f"{marker(n)} {change_line(n)}\n\n{_description(n)}")
-            if n.reason == "resolved":
-                self._close(key)
-            return Outcome.delivered({"key": key})
+            if key:
+                try:
+                    return self._follow_up(n, key)
+                except JIRAError as exc:
+                    if exc.status_code != 404:
+                        raise
+                    # The issue was deleted (or moved out of reach): fall through to find or open another.
+            existing = self._open_issue(n)
+            if existing is None:
+                issue = self.client.create_issue(fields=self._fields(n))
+                return Outcome.delivered({"key": issue.key})
+            return self._follow_up(n, existing)
         except JIRAError as exc:
             return _jira_error(exc)
         except requests.RequestException as exc:
@@ -91,6 +93,12 @@ class JiraReceiver:
             return transport_error(exc)
 
     # ---- helpers -----------------------------------------------------------------------------
+    def _follow_up(self, n: Notification, key: str) -> Outcome:
+        self.client.add_comment(key, f"{marker(n)} {change_line(n)}\n\n{_description(n)}")
+        if n.reason == "resolved":
+            self._close(key)
+        return Outcome.delivered({"key": key})
+
     def _open_issue(self, n: Notification) -> str | None:
         labels = [group_label(n)] + [fingerprint_label(i.fingerprint) for i in (n.firing or n.incidents)]
         jql = (f'project = "{self.config.project}" AND labels in ({", ".join(_quote(l) for l in labels)}) '

@@ -24,6 +24,7 @@ from lakesentinel.actions.render import ack_hint, change_line, facts, headline, 
 EVENT_TYPE = "lakesentinel_notification"
 # Slack errors that a later attempt can get past; anything else (bad channel, bad token) will not.
 _RETRYABLE_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+_GONE = {"message_not_found", "cant_update_message", "thread_not_found"}
 _MAX_LISTED = 10  # incidents spelled out in one message; Block Kit allows 50 blocks
 
 
@@ -40,14 +41,20 @@ class SlackReceiver:
         if n.reason == "resolved" and not self.config.send_resolved:
             return Outcome.delivered(refs)
         try:
-            if not refs.get("ts"):
-                resp = self.client.chat_postMessage(channel=self.config.channel, text=headline(n),
-                                                    blocks=blocks(n), metadata=self._metadata(n), unfurl_links=False)
-                return Outcome.delivered({"channel": resp["channel"], "ts": resp["ts"]})
-            self.client.chat_update(channel=refs["channel"], ts=refs["ts"], text=headline(n), blocks=blocks(n))
-            self.client.chat_postMessage(channel=refs["channel"], thread_ts=refs["ts"], text=change_line(n),
-                                         metadata=self._metadata(n))
-            return Outcome.delivered(refs)
+            if refs.get("ts"):
+                try:
+                    self.client.chat_update(channel=refs["channel"], ts=refs["ts"], text=headline(n), blocks=blocks(n))
+                except SlackApiError as exc:
+                    if exc.response.get("error") not in _GONE:
+                        raise
+                    refs = {}  # someone deleted the message: start a new one rather than dead-letter
+                else:
+                    self.client.chat_postMessage(channel=refs["channel"], thread_ts=refs["ts"], text=change_line(n),
+                                                 metadata=self._metadata(n))
+                    return Outcome.delivered(refs)
+            resp = self.client.chat_postMessage(channel=self.config.channel, text=headline(n), blocks=blocks(n),
+                                                metadata=self._metadata(n), unfurl_links=False)
+            return Outcome.delivered({"channel": resp["channel"], "ts": resp["ts"]})
         except SlackApiError as exc:
             return self._api_error(exc)
         except (SlackRequestError, URLError, OSError) as exc:
@@ -107,7 +114,7 @@ def blocks(n: Notification) -> list[dict]:
         {"type": "header", "text": {"type": "plain_text", "text": headline(n)[:150], "emoji": True}},
         {"type": "section", "text": {"type": "mrkdwn",
                                      "text": f"{severity_badge(lead.severity)} *{_escape(lead.title)}*\n"
-                                             f"{_escape(lead.summary) or '_no summary_'}"}},
+                                             f"{_escape(lead.summary)[:2500] or '_no summary_'}"}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{_escape(v)}"} for k, v in facts(lead)[:10]]},
     ]
     others = [i for i in n.incidents if i is not lead]

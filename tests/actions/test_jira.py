@@ -106,3 +106,11 @@ def test_server_deployment_uses_the_classic_search(jira):
     r = receiver(jira, token=SecretRef(env="TEST_JIRA_TOKEN"), email=None, api_token=None)
     assert r.notify(notification(1, integration="secops/jira"), {}).refs == {"key": "SEC-1"}
     assert jira.calls("/rest/api/2/search") and not jira.calls("/search/jql")
+
+
+def test_a_deleted_issue_is_replaced(jira):
+    r = receiver(jira)
+    refs = r.notify(notification(1, integration="secops/jira"), {}).refs
+    del jira.issues[refs["key"]]
+    out = r.notify(notification(2, "repeat", integration="secops/jira"), refs)
+    assert out.status == "delivered" and out.refs["key"] != refs["key"] and len(jira.issues) == 1

@@ -87,3 +87,12 @@ def test_lost_thread_reply_is_found_in_the_thread(slack):
     assert r.find_delivered(update, refs).status == "delivered"
     assert r.find_delivered(notification(3, "repeat"), refs) is None
     assert len(slack.replies_to(refs["ts"])) == 1
+
+
+def test_a_deleted_message_is_replaced_not_dead_lettered(slack):
+    r = receiver(slack)
+    refs = r.notify(notification(1), {}).refs
+    slack.messages.clear()  # someone deleted it in Slack
+    out = r.notify(notification(2, "repeat"), refs)
+    assert out.status == "delivered" and out.refs["ts"] != refs["ts"]
+    assert len(slack.top_level()) == 1 and "FIRING" in slack.top_level()[0]["text"]

@@ -20,6 +20,7 @@ class FakeJira(FakeServer):
         super().__init__()
         self.user, self.token, self.cloud = user, token, cloud
         self.issues: dict[str, dict] = {}  # key -> {"fields": {...}, "comments": [...], "status": str}
+        self._numbers: dict[str, int] = {}
 
     def error_body(self, status: int) -> dict:
         return {"errorMessages": [f"fake jira: http {status}"], "errors": {}}
@@ -84,8 +85,8 @@ class FakeJira(FakeServer):
         if missing:
             return Reply(400, {"errorMessages": [], "errors": {f: f"{f} is required." for f in missing}})
         project = fields["project"].get("key")
-        n = sum(1 for k in self.issues if k.startswith(f"{project}-")) + 1
-        key = f"{project}-{n}"
+        self._numbers[project] = self._numbers.get(project, 0) + 1  # Jira never reuses a key
+        key = f"{project}-{self._numbers[project]}"
         self.issues[key] = {"id": str(10000 + len(self.issues) + 1), "fields": fields, "comments": [],
                             "status": "To Do"}
         return Reply(201, {"id": self.issues[key]["id"], "key": key, "self": f"{self.url}/rest/api/{version}/issue/{key}"})
