@@ -46,7 +46,3 @@ DEAD_LETTER_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 DEAD_LETTER_SCHEMA = parse_columns(list(DEAD_LETTER_COLUMNS))
 
-
-def thread_key(integration: str, group_key: str, episode: str) -> tuple[str, str, str]:
-    """Notifications that continue one conversation at a receiver (one Slack message, one Jira issue)."""
-    return integration, group_key, episode

@@ -24,7 +24,7 @@ import queue
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Mapping
 
@@ -70,7 +70,6 @@ class WorkerStats:
     dead_lettered: int = 0
     failed_attempts: int = 0
     recovered: int = 0  # found already delivered at the receiver after a crash
-    latencies: list[float] = field(default_factory=list)  # seconds from outbox row to delivery
 
 
 class DeliveryLog:
@@ -300,7 +299,6 @@ class Worker:
 
     def _delivered(self, n: Notification, row: dict) -> None:
         self.stats.delivered += 1
-        self.stats.latencies.append((self.now() - row["created_at"]).total_seconds())
         log.info("delivered %s notification to %s (%s, %d incident(s))", n.reason, n.integration,
                  n.idempotency_key, len(n.incidents))
 
