@@ -116,6 +116,8 @@ def build_receivers(routes, *, alerts_table: str, timeout: float) -> dict[str, R
             built[integration] = kinds[kind](integration, config)
         except ConfigError as exc:
             problems.append(f"{integration}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - e.g. no Databricks credentials to read a secret with
+            problems.append(f"{integration}: {type(exc).__name__}: {redact(str(exc)).splitlines()[0]}")
     if problems:
         where = getattr(routes, "file", "") or "routes"
         raise ConfigError(f"{where}: cannot build {len(problems)} receiver(s):\n  " + "\n  ".join(problems))

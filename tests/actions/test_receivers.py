@@ -72,3 +72,15 @@ def test_retry_after_forms():
     assert parse_retry_after("120") == 120.0 and parse_retry_after(None) is None and parse_retry_after("soon") is None
     assert 0 <= parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") < 1  # a date in the past: now
     assert classify_http(204).status == "delivered" and classify_http(418).status == "permanent"
+
+
+def test_a_secret_that_cannot_be_read_is_a_config_error_not_a_traceback(monkeypatch):
+    for k, v in SECRETS.items():
+        monkeypatch.setenv(k, v)
+    for k in ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_CONFIG_PROFILE"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", "/nonexistent/.databrickscfg")
+    routes = parse_routes(ROUTES.replace("token: {env: T_DBX}", "token: {secret: {scope: ops, key: dbx}}"))
+    with pytest.raises(ConfigError) as err:
+        build_receivers(routes, alerts_table="plt_ops.alerts", timeout=1)
+    assert "everything/sql_alert" in str(err.value) and "Traceback" not in str(err.value)
