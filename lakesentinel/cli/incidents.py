@@ -104,16 +104,17 @@ def list_incidents(
     flt = IncidentFilter(chosen, severity, domain, workspace, rule, _since(since), limit or None)
     rows = flt.apply(load_incidents(_tables()))
     now = _now()
-    table = Table("id", "severity", "status", "incident", "alerts", "last alert", "opened",
-                  title=f"{len(rows)} incident(s): {', '.join(chosen)}", title_justify="left")
-    for col in (0, 1, 2, 4, 5, 6):
-        table.columns[col].no_wrap = True
+    wide = console.width >= 110
+    headers = ["id", "severity / status", "incident", "alerts", "last alert"] + (["opened"] if wide else [])
+    table = Table(*headers, title=f"{len(rows)} incident(s): {', '.join(chosen)}", title_justify="left")
+    table.columns[0].no_wrap = table.columns[1].no_wrap = True
     for r in rows:
         where = " · ".join(v for v in (r["domain"], r["entity_id"], f"ws {r['workspace_id']}" if r["workspace_id"] else None) if v)
-        table.add_row(r["incident_id"][:10], f"[{_SEVERITY_STYLE.get(r['severity'], '')}]{r['severity']}[/]",
-                      f"[{_STATUS_STYLE.get(r['status'], '')}]{r['status']}[/]",
-                      f"{escape(r['title'])}\n[dim]{escape(where)}[/]", str(r["alert_count"]),
-                      _age(r["last_alert_at"], now), _age(r["opened_at"], now))
+        cells = [r["incident_id"][:10],
+                 f"[{_SEVERITY_STYLE.get(r['severity'], '')}]{r['severity']}[/]\n"
+                 f"[{_STATUS_STYLE.get(r['status'], '')}]{r['status']}[/]",
+                 f"{escape(r['title'])}\n[dim]{escape(where)}[/]", str(r["alert_count"]), _age(r["last_alert_at"], now)]
+        table.add_row(*cells, *([_age(r["opened_at"], now)] if wide else []))
     console.print(table)
     if as_json:
         emit_json({"count": len(rows), "incidents": rows})
@@ -142,9 +143,13 @@ def show(incident: IdArg, as_json: JsonOpt = False) -> None:
     console.print(facts)
     if past.commands:
         console.print("[bold]commands[/]")
-        for c in past.commands:
+        final: dict[str, dict] = {}
+        for c in past.commands:  # a request, then the lifecycle's outcome under the same id
+            final[c["command_id"]] = c if c["outcome"] or c["command_id"] not in final else final[c["command_id"]]
+        for c in final.values():
             console.print(f"  {c['requested_at']:%Y-%m-%d %H:%M:%S} {c['action']} by {c['requested_by']}"
-                          f"{': ' + c['note'] if c['note'] else ''} -> {c['outcome'] or 'requested'}", highlight=False)
+                          f"{': ' + c['note'] if c['note'] else ''} -> {c['outcome'] or 'waiting for the lifecycle'}",
+                          highlight=False)
     if past.deliveries:
         console.print("[bold]deliveries[/]")
         for d in past.deliveries:
