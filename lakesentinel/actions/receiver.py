@@ -90,12 +90,10 @@ def transport_error(exc: BaseException) -> Outcome:
     return Outcome.retryable(f"{type(exc).__name__}: {exc}")
 
 
-def build_receivers(routes, *, alerts_table: str, timeout: float) -> dict[str, Receiver]:
-    """One receiver per integration of ``routes``, keyed ``<receiver>/<type>``.
-
-    Secrets are resolved (and registered for redaction) here; every integration whose secret is
-    missing is reported at once in one ConfigError.
-    """
+def build_available(routes, *, alerts_table: str, timeout: float) -> tuple[dict[str, Receiver], dict[str, str]]:
+    """Every receiver that can be built, and why each of the others cannot (a secret not set, no
+    Databricks credentials to read one with), keyed ``<receiver>/<type>``. Secrets are resolved and
+    registered for redaction here."""
     from lakesentinel.actions.console import ConsoleReceiver
     from lakesentinel.actions.jira import JiraReceiver
     from lakesentinel.actions.slack import SlackReceiver
@@ -109,16 +107,26 @@ def build_receivers(routes, *, alerts_table: str, timeout: float) -> dict[str, R
              "webhook": lambda name, c: WebhookReceiver(name, c, timeout=timeout),
              "console": lambda name, c: ConsoleReceiver(name, c)}
     built: dict[str, Receiver] = {}
-    problems: list[str] = []
+    problems: dict[str, str] = {}
     for integration, config in routes.integrations().items():
         kind = integration.rsplit("/", 1)[1]
         try:
             built[integration] = kinds[kind](integration, config)
         except ConfigError as exc:
-            problems.append(f"{integration}: {exc}")
+            problems[integration] = str(exc)
         except Exception as exc:  # noqa: BLE001 - e.g. no Databricks credentials to read a secret with
-            problems.append(f"{integration}: {type(exc).__name__}: {redact(str(exc)).splitlines()[0]}")
+            problems[integration] = f"{type(exc).__name__}: {redact(str(exc)).splitlines()[0]}"
+    return built, problems
+
+
+def build_receivers(routes, *, alerts_table: str, timeout: float) -> dict[str, Receiver]:
+    """One receiver per integration of ``routes``, keyed ``<receiver>/<type>``; every integration that
+    cannot be built is reported at once in one ConfigError."""
+    from lakesentinel.errors import ConfigError
+
+    built, problems = build_available(routes, alerts_table=alerts_table, timeout=timeout)
     if problems:
         where = getattr(routes, "file", "") or "routes"
-        raise ConfigError(f"{where}: cannot build {len(problems)} receiver(s):\n  " + "\n  ".join(problems))
+        lines = [f"{integration}: {why}" for integration, why in problems.items()]
+        raise ConfigError(f"{where}: cannot build {len(problems)} receiver(s):\n  " + "\n  ".join(lines))
     return built

@@ -35,7 +35,7 @@ from lakesentinel.actions.deliveries import (
     DEAD_LETTER, DEAD_LETTER_SCHEMA, DELIVERIES, DELIVERY_SCHEMA, TERMINAL)
 from lakesentinel.actions.notification import Notification
 from lakesentinel.actions.outbox import OUTBOX, notification_of
-from lakesentinel.actions.receiver import Outcome, Receiver, build_receivers
+from lakesentinel.actions.receiver import Outcome, Receiver, build_available
 from lakesentinel.actions.tables import Tables, open_tables
 from lakesentinel.alerts.clock import utcnow
 from lakesentinel.alerts.routes import Routes, load_routes
@@ -70,6 +70,7 @@ class WorkerStats:
     dead_lettered: int = 0
     failed_attempts: int = 0
     recovered: int = 0  # found already delivered at the receiver after a crash
+    held: int = 0  # for integrations this worker cannot build (a secret not set): left pending
 
 
 class DeliveryLog:
@@ -163,8 +164,13 @@ class Worker:
         self.routes = routes or load_routes(cfg.paths.resolve("routes"))
         self.settings = self.routes.delivery
         self.tables = tables or open_tables(cfg, spark)
-        self.receivers = dict(receivers) if receivers is not None else build_receivers(
-            self.routes, alerts_table=alerts_table(cfg), timeout=self.settings.timeout.total_seconds())
+        if receivers is not None:
+            self.receivers, self.unavailable = dict(receivers), {}
+        else:
+            # An integration that cannot be built (its secret is not set here) holds its notifications
+            # instead of stopping the others: they stay pending, delivered once a restart can build it.
+            self.receivers, self.unavailable = build_available(
+                self.routes, alerts_table=alerts_table(cfg), timeout=self.settings.timeout.total_seconds())
         self.now = now
         self.sleep = sleep or (lambda seconds: self.stop_event.wait(seconds))
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
@@ -178,6 +184,9 @@ class Worker:
 
     # ---- feeding the lanes -------------------------------------------------------------------
     def start(self) -> None:
+        for integration, why in self.unavailable.items():
+            log.error("integration %s is not available, its notifications are held until it is: %s",
+                      integration, why)
         self.log.load()
         rows = self.tables.read(self.outbox)
         self.outbox_version = self.tables.version(self.outbox) or -1
@@ -244,6 +253,9 @@ class Worker:
         n = notification_of(row)
         receiver = self.receivers.get(n.integration)
         state = self.log.keys.setdefault(n.idempotency_key, KeyState())
+        if n.integration in self.unavailable:
+            self.stats.held += 1
+            return None  # not attempted, not dead-lettered: still pending for the next worker that can
         if receiver is None:
             return self._dead_letter(n, row, state.attempts, f"no integration {n.integration!r} in the routes file")
         if state.attempts >= self.settings.max_attempts:

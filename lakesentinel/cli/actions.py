@@ -32,10 +32,11 @@ def worker(
         stop.set()
         raise typer.Exit(0) from None
     console.print(f"delivered {stats.delivered}, dead-lettered {stats.dead_lettered}, "
-                  f"found delivered after a crash {stats.recovered}")
+                  f"found delivered after a crash {stats.recovered}"
+                  + (f", held for unavailable integrations {stats.held}" if stats.held else ""))
     if as_json:
         emit_json({"delivered": stats.delivered, "dead_lettered": stats.dead_lettered,
-                   "failed_attempts": stats.failed_attempts, "recovered": stats.recovered})
+                   "failed_attempts": stats.failed_attempts, "recovered": stats.recovered, "held": stats.held})
 
 
 @app.command("dead-letters")
