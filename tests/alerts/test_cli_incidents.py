@@ -195,3 +195,9 @@ def test_ack_and_resolve_through_the_running_lifecycle(spark, lake, make_alert, 
     assert doc["incident"]["status"] == "resolved" and "user locked" in doc["incident"]["resolution"]
     result, doc = invoke("list", "--json")
     assert doc["count"] == 0, "resolved incidents leave the default list"
+
+
+@pytest.mark.parametrize("sub", [[], ["list"], ["show"], ["ack"], ["resolve"]])
+def test_help_everywhere(sub):
+    result = runner.invoke(app, ["incidents", *sub, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
