@@ -9,7 +9,7 @@ Rate limits (HTTP 429) come back as retryable outcomes with Slack's ``Retry-Afte
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Mapping
 from urllib.error import URLError
 
@@ -25,7 +25,8 @@ EVENT_TYPE = "lakesentinel_notification"
 # Slack errors that a later attempt can get past; anything else (bad channel, bad token) will not.
 _RETRYABLE_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 _GONE = {"message_not_found", "cant_update_message", "thread_not_found"}
-_MAX_LISTED = 10  # incidents spelled out in one message; Block Kit allows 50 blocks
+_MAX_LISTED = 10
+_MAX_PAGES = 10  # of 200 messages: how far back a busy channel is searched for a lost post  # incidents spelled out in one message; Block Kit allows 50 blocks
 
 
 class SlackReceiver:
@@ -63,15 +64,14 @@ class SlackReceiver:
     def find_delivered(self, n: Notification, refs: Mapping[str, str]) -> Outcome | None:
         try:
             if not refs.get("ts"):
-                oldest = (n.created_at - timedelta(minutes=10)).timestamp()
-                resp = self.client.conversations_history(channel=self.config.channel, oldest=f"{oldest:.6f}",
-                                                         limit=200, include_all_metadata=True)
-                hit = self._carrying_key(resp["messages"], n.idempotency_key)
+                # Nothing can have been posted before the notification existed (ten minutes of slack for clocks).
+                oldest = f"{(n.created_at.replace(tzinfo=n.created_at.tzinfo or timezone.utc) - timedelta(minutes=10)).timestamp():.6f}"
+                hit = self._search(self.client.conversations_history, n.idempotency_key,
+                                   channel=self.config.channel, oldest=oldest)
                 return Outcome.delivered({"channel": hit.get("channel") or self.config.channel, "ts": hit["ts"]}) \
                     if hit else None
-            resp = self.client.conversations_replies(channel=refs["channel"], ts=refs["ts"], limit=200,
-                                                     include_all_metadata=True)
-            return Outcome.delivered(refs) if self._carrying_key(resp["messages"], n.idempotency_key) else None
+            hit = self._search(self.client.conversations_replies, n.idempotency_key, channel=refs["channel"], ts=refs["ts"])
+            return Outcome.delivered(refs) if hit else None
         except SlackApiError as exc:
             outcome = self._api_error(exc)
             return outcome if outcome.status == "retryable" else None
@@ -83,6 +83,17 @@ class SlackReceiver:
         return {"event_type": EVENT_TYPE,
                 "event_payload": {"idempotency_key": n.idempotency_key, "group": n.group_hash, "episode": n.episode,
                                   "seq": n.seq, "reason": n.reason}}
+
+    def _search(self, method, key: str, **args) -> dict | None:
+        """Page through a history or thread (newest first) for the message carrying ``key``."""
+        cursor = None
+        for _ in range(_MAX_PAGES):
+            resp = method(limit=200, include_all_metadata=True, **args, **({"cursor": cursor} if cursor else {}))
+            hit = self._carrying_key(resp["messages"], key)
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if hit or not cursor:
+                return hit
+        return None
 
     @staticmethod
     def _carrying_key(messages: list[dict], key: str) -> dict | None:

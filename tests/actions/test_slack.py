@@ -96,3 +96,16 @@ def test_a_deleted_message_is_replaced_not_dead_lettered(slack):
     out = r.notify(notification(2, "repeat"), refs)
     assert out.status == "delivered" and out.refs["ts"] != refs["ts"]
     assert len(slack.top_level()) == 1 and "FIRING" in slack.top_level()[0]["text"]
+
+
+def test_a_lost_post_is_found_in_a_busy_channel(slack):
+    r = receiver(slack, timeout=1.0)
+    n = notification(1)
+    slack.hang(5, path="chat.postMessage", after_handling=True)
+    assert r.notify(n, {}).status == "retryable"
+    slack.clear_faults()
+    for i in range(450):  # others keep talking in the channel after our post
+        r.notify(notification(1, episode=f"busy{i}"), {})
+    found = r.find_delivered(n, {})
+    assert found is not None and found.refs["ts"] == slack.top_level()[0]["ts"]
+    assert len(slack.calls("conversations.history")) == 3, "pages of 200"

@@ -78,8 +78,10 @@ class FakeSlack(FakeServer):
         found = [self._public(m, meta) for m in reversed(self.messages)
                  if m["channel"] == channel and not m["thread_ts"] and float(m["ts"]) >= oldest]
         limit = int(a.get("limit") or 100)
-        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit,
-                "response_metadata": {"next_cursor": ""}}
+        start = int(a.get("cursor") or 0)
+        page, rest = found[start:start + limit], found[start + limit:]
+        return {"ok": True, "messages": page, "has_more": bool(rest),
+                "response_metadata": {"next_cursor": str(start + limit) if rest else ""}}
 
     def _replies(self, a: dict) -> dict:
         channel = self.channel_id(a.get("channel", ""))
