@@ -68,7 +68,7 @@ def query_text(n: Notification, alerts_table: str, lookback_seconds: int) -> str
         preds.append(f"rule_id IN ({', '.join(sorted({lit(i.rule_id) for i in n.incidents}))})")
     preds.append(f"detected_at >= current_timestamp() - INTERVAL {lookback_seconds} SECONDS")
     return (f"-- lakesentinel group {n.group_hash} (route {n.route_id}); created by the sql_alert receiver\n"
-            f"SELECT count(*) AS firing, max(severity) AS severity, max(detected_at) AS last_detected_at\n"
+            f"SELECT count(*) AS firing, count(DISTINCT fingerprint) AS signals, max(detected_at) AS last_detected_at\n"
             f"FROM {alerts_table}\nWHERE " + "\n  AND ".join(preds))
 
 
