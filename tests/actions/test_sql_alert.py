@@ -91,3 +91,12 @@ def test_group_without_labels_falls_back_to_its_rules():
     assert "rule_id IN ('security.brute_force_login')" in text and "INTERVAL 3600 SECONDS" in text
     odd = n().model_copy(update={"group_labels": {"team": "it's"}})
     assert "labels['team'] = 'it\\'s'" in query_text(odd, "plt_ops.alerts", 60)
+
+
+def test_the_query_is_valid_databricks_sql():
+    import sqlglot
+
+    for labels in ({"rule_id": "r", "workspace_id": "1", "team": "o'brien"}, {}):
+        text = query_text(n().model_copy(update={"group_labels": labels}), "main.plt_ops.alerts", 3600)
+        tree = sqlglot.parse_one(text, read="databricks")
+        assert tree.find(sqlglot.exp.Table).sql("databricks") == "main.plt_ops.alerts"
