@@ -9,6 +9,7 @@ so a re-sent comment is recognised. Priority comes from severity through ``prior
 
 from __future__ import annotations
 
+import base64
 from typing import Mapping
 
 import requests
@@ -18,6 +19,7 @@ from lakesentinel.actions.config import JiraConfig
 from lakesentinel.actions.notification import Notification
 from lakesentinel.actions.receiver import Outcome, classify_http, transport_error
 from lakesentinel.actions.render import ack_hint, change_line, facts, headline
+from lakesentinel.logs import register_secret
 
 
 def group_label(n: Notification) -> str:
@@ -40,7 +42,10 @@ class JiraReceiver:
         if config.token is not None:
             self._auth = {"token_auth": config.token.resolve()}
         else:
-            self._auth = {"basic_auth": (config.email, config.api_token.resolve())}
+            token = config.api_token.resolve()
+            self._auth = {"basic_auth": (config.email, token)}
+            # The header carries base64("email:token"): mask that form too, wherever an error quotes it.
+            register_secret(base64.b64encode(f"{config.email}:{token}".encode()).decode())
         self._client: JIRA | None = None
 
     @property
@@ -147,6 +152,6 @@ def _quote(label: str) -> str:
 def _jira_error(exc: JIRAError) -> Outcome:
     status = exc.status_code or 0
     headers = getattr(exc.response, "headers", None) or {}
-    if not status:
-        return Outcome.retryable(f"jira: {exc.text or exc}")
+    if not status:  # str(exc) would quote the request headers, Authorization included
+        return Outcome.retryable(f"jira: {exc.text or 'no response'}")
     return classify_http(status, headers.get("Retry-After"), f"jira {exc.text or ''}".strip())

@@ -114,3 +114,13 @@ def test_a_deleted_issue_is_replaced(jira):
     del jira.issues[refs["key"]]
     out = r.notify(notification(2, "repeat", integration="secops/jira"), refs)
     assert out.status == "delivered" and out.refs["key"] != refs["key"] and len(jira.issues) == 1
+
+
+def test_the_basic_auth_header_form_is_masked_too(jira):
+    import base64
+
+    from lakesentinel.logs import redact
+
+    receiver(jira)
+    header = base64.b64encode(f"{jira.user}:{TOKEN}".encode()).decode()
+    assert redact(f"request headers = {{'Authorization': 'Basic {header}'}}") == "request headers = {'Authorization': 'Basic ***'}"
