@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from rich.markup import escape
+
 from lakesentinel.actions.config import ConsoleConfig
 from lakesentinel.actions.notification import Notification
 from lakesentinel.actions.receiver import Outcome
@@ -26,8 +28,9 @@ class ConsoleReceiver:
         if n.reason == "resolved" and not self.config.send_resolved:
             return Outcome.delivered(refs)
         ids = ", ".join(n.incident_ids)
-        self.console.print(f"[bold]{headline(n)}[/] {change_line(n) if n.seq > 1 else ''} (incidents: {ids})",
-                           highlight=False)
+        # Titles come from rules and data: escaped, so a "[" in them is text, not rich markup.
+        self.console.print(f"[bold]{escape(headline(n))}[/] {escape(change_line(n)) if n.seq > 1 else ''}"
+                           f"(incidents: {ids})", highlight=False)
         log.info("notification", extra={"integration": self.integration, "idempotency_key": n.idempotency_key,
                                          "reason": n.reason, "incidents": n.incident_ids})
         return Outcome.delivered(refs)
