@@ -137,9 +137,9 @@ def show(incident: IdArg, as_json: JsonOpt = False) -> None:
                 "acknowledged_by", "acknowledged_at", "time_to_acknowledge_s", "resolved_by", "resolved_at",
                 "resolution", "time_to_resolve_s", "runbook_url", "fingerprint"):
         if row.get(key) not in (None, ""):
-            facts.add_row(key, _shown(row[key]))
+            facts.add_row(key, escape(_shown(row[key])))
     for key, value in sorted((row.get("external_refs") or {}).items()):
-        facts.add_row(key, value)
+        facts.add_row(escape(key), escape(value))
     console.print(facts)
     if past.commands:
         console.print("[bold]commands[/]")
@@ -147,14 +147,14 @@ def show(incident: IdArg, as_json: JsonOpt = False) -> None:
         for c in past.commands:  # a request, then the lifecycle's outcome under the same id
             final[c["command_id"]] = c if c["outcome"] or c["command_id"] not in final else final[c["command_id"]]
         for c in final.values():
-            console.print(f"  {c['requested_at']:%Y-%m-%d %H:%M:%S} {c['action']} by {c['requested_by']}"
-                          f"{': ' + c['note'] if c['note'] else ''} -> {c['outcome'] or 'waiting for the lifecycle'}",
+            console.print(escape(f"  {c['requested_at']:%Y-%m-%d %H:%M:%S} {c['action']} by {c['requested_by']}"
+                                 f"{': ' + c['note'] if c['note'] else ''} -> {c['outcome'] or 'waiting for the lifecycle'}"),
                           highlight=False)
     if past.deliveries:
         console.print("[bold]deliveries[/]")
         for d in past.deliveries:
-            console.print(f"  {d['at']:%Y-%m-%d %H:%M:%S} {d['integration']} {d['event']}"
-                          f"{' (' + d['error'] + ')' if d['error'] else ''}", highlight=False)
+            console.print(escape(f"  {d['at']:%Y-%m-%d %H:%M:%S} {d['integration']} {d['event']}"
+                                 f"{' (' + d['error'] + ')' if d['error'] else ''}"), highlight=False)
     if as_json:
         emit_json({"incident": row, "commands": past.commands, "deliveries": past.deliveries})
 
@@ -168,12 +168,14 @@ def _command(action: str, incident: str, by: str | None, note: str, wait: float,
     verb = "acknowledge" if action == "ack" else "resolve"
     outcome = wait_for_outcome(tables, cmd.command_id, wait) if wait > 0 else None
     if outcome is None:
-        console.print(f"Recorded: {verb} {row['incident_id']} ({row['title']}) by {cmd.by}. The lifecycle applies it "
-                      f"on its next step (`lakesentinel lifecycle run --once` if none is running).", highlight=False)
+        console.print(escape(f"Recorded: {verb} {row['incident_id']} ({row['title']}) by {cmd.by}. The lifecycle "
+                             f"applies it on its next step (`lakesentinel lifecycle run --once` if none is running)."),
+                      highlight=False)
     elif outcome == "applied":
-        console.print(f"[green]{verb.capitalize()}d[/] {row['incident_id']} ({row['title']}) as {cmd.by}.", highlight=False)
+        console.print(f"[green]{verb.capitalize()}d[/] " + escape(f"{row['incident_id']} ({row['title']}) as {cmd.by}."),
+                      highlight=False)
     else:
-        console.print(f"[yellow]{outcome}[/] ({row['incident_id']})", highlight=False)
+        console.print(f"[yellow]{escape(outcome)}[/] ({row['incident_id']})", highlight=False)
     if as_json:
         emit_json({"command_id": cmd.command_id, "action": action, "incident_id": row["incident_id"], "by": cmd.by,
                    "outcome": outcome})

@@ -48,7 +48,7 @@ def incident(make_alert, *, minutes_ago: int, status: str = "open", **alert) -> 
 
 @pytest.fixture
 def seeded(lake, make_alert):
-    rows = [incident(make_alert, minutes_ago=30, entity="u1", severity="high"),
+    rows = [incident(make_alert, minutes_ago=30, entity="u1", severity="high", title="logins [/red] for [bold]u1"),
             incident(make_alert, minutes_ago=5, entity="u2", severity="critical"),
             incident(make_alert, minutes_ago=50, entity="u3", severity="low", domain="cost", rule_id="cost.spike"),
             incident(make_alert, minutes_ago=90, entity="u4", severity="critical", status="resolved"),
@@ -97,6 +97,8 @@ def test_show_by_prefix_and_clear_errors(seeded):
     assert result.exit_code == 0, result.output
     assert doc["incident"]["incident_id"] == full and doc["commands"] == [] and doc["deliveries"] == []
     assert "severity" in result.output and "critical" in result.output
+    shown = runner.invoke(app, ["incidents", "show", seeded["u1"]["incident_id"]])
+    assert shown.exit_code == 0 and "logins [/red] for [bold]u1" in shown.output, "titles are text, not markup"
     missing = runner.invoke(app, ["incidents", "show", "zzzz"])
     assert missing.exit_code != 0 and "no incident matches 'zzzz'" in str(missing.exception)
 
