@@ -6,6 +6,7 @@ import threading
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lakesentinel.cli.common import console, emit_json, settings
@@ -56,7 +57,7 @@ def dead_letters_cmd(
                   title=f"{len(rows)} dead letter(s)")
     for r in rows:
         table.add_row(r["idempotency_key"][:12], r["integration"], f"{r['dead_lettered_at']:%Y-%m-%d %H:%M:%S}",
-                      str(r["attempts"]), notification_of(r).title, (r["last_error"] or "")[:80])
+                      str(r["attempts"]), escape(notification_of(r).title), escape((r["last_error"] or "")[:80]))
     console.print(table)
 
 

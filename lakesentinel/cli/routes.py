@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.tree import Tree
 
 from lakesentinel.cli.common import console, emit_json, settings
@@ -29,8 +30,8 @@ def check(file: Annotated[Optional[str], typer.Option(help="Routes file (default
         timers = "/".join(format_duration(int(t.total_seconds() * 1e6)) for t in
                           (r.group_wait, r.group_interval, r.repeat_interval, r.resolve_timeout))
         cont = " [dim](continue)[/]" if r.continue_ else ""
-        return (f"[bold]{r.id}[/] {r.matchers} -> {r.receiver}{cont}  group_by={list(r.group_by)}  "
-                f"[dim]wait/interval/repeat/resolve {timers}[/]")
+        return (f"[bold]{escape(r.id)}[/] " + escape(f"{r.matchers} -> {r.receiver}") + f"{cont}  "
+                + escape(f"group_by={list(r.group_by)}") + f"  [dim]wait/interval/repeat/resolve {timers}[/]")
 
     def grow(node, route) -> None:
         for child in route.routes:
@@ -64,7 +65,8 @@ def test(
     result = [{"route": r.id, "receiver": r.receiver, "integrations": sorted(routes.receivers[r.receiver].integrations()),
                "group_key": r.group_key(parsed)} for r in hits]
     for r in result:
-        console.print(f"{r['route']} -> [bold]{r['receiver']}[/] ({', '.join(r['integrations'])})  group {r['group_key']}")
+        console.print(escape(f"{r['route']} -> ") + f"[bold]{escape(r['receiver'])}[/] "
+                      + escape(f"({', '.join(r['integrations'])})  group {r['group_key']}"))
     if as_json:
         emit_json({"labels": parsed, "routes": result})
 

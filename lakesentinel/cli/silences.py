@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lakesentinel.cli.common import console, emit_json, settings
@@ -60,8 +61,8 @@ def add(
     except (MatcherError, ValueError) as exc:
         raise silences.SilenceError(str(exc)) from None
     silences.add(open_tables(settings()), silence)
-    console.print(f"silence [bold]{silence.silence_id}[/] mutes {{{', '.join(silence.matchers)}}} "
-                  f"from {silence.starts_at:%Y-%m-%d %H:%M} to {silence.ends_at:%Y-%m-%d %H:%M} UTC")
+    console.print(f"silence [bold]{silence.silence_id}[/] mutes " + escape(f"{{{', '.join(silence.matchers)}}} ")
+                  + f"from {silence.starts_at:%Y-%m-%d %H:%M} to {silence.ends_at:%Y-%m-%d %H:%M} UTC")
     if as_json:
         emit_json(_row(silence, now))
 
@@ -85,8 +86,9 @@ def list_(
         return
     table = Table("id", "state", "matchers", "ends (UTC)", "by", "comment", title=f"{len(rows)} silence(s)")
     for s in rows:
-        table.add_row(s.silence_id, s.state(now), ", ".join(s.matchers), f"{s.ends_at:%Y-%m-%d %H:%M}",
-                      s.created_by, s.comment)
+        # Matchers hold regexes ("[a-z]+") and comments are free text: both are text, not rich markup.
+        table.add_row(s.silence_id, s.state(now), escape(", ".join(s.matchers)), f"{s.ends_at:%Y-%m-%d %H:%M}",
+                      escape(s.created_by), escape(s.comment))
     console.print(table)
 
 
@@ -103,7 +105,7 @@ def expire(
     from lakesentinel.alerts.commands import operator
 
     s = silences.expire(open_tables(settings()), silence_id, by or operator(), utcnow(), comment)
-    console.print(f"silence {s.silence_id} ended by {s.expired_by}")
+    console.print(escape(f"silence {s.silence_id} ended by {s.expired_by}"))
 
 
 def register(root: typer.Typer) -> None:
