@@ -64,8 +64,10 @@ class SlackReceiver:
     def find_delivered(self, n: Notification, refs: Mapping[str, str]) -> Outcome | None:
         try:
             if not refs.get("ts"):
-                # Nothing can have been posted before the notification existed (ten minutes of slack for clocks).
-                oldest = f"{(n.created_at.replace(tzinfo=n.created_at.tzinfo or timezone.utc) - timedelta(minutes=10)).timestamp():.6f}"
+                # Nothing can have been posted before the notification existed (ten minutes of slack for clocks);
+                # naive times are UTC, as everywhere in the lifecycle.
+                created = n.created_at if n.created_at.tzinfo else n.created_at.replace(tzinfo=timezone.utc)
+                oldest = f"{(created - timedelta(minutes=10)).timestamp():.6f}"
                 hit = self._search(self.client.conversations_history, n.idempotency_key,
                                    channel=self.config.channel, oldest=oldest)
                 return Outcome.delivered({"channel": hit.get("channel") or self.config.channel, "ts": hit["ts"]}) \
