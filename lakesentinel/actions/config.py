@@ -1,0 +1,146 @@
+"""Receivers and delivery settings, as written in ``config/routes.yaml``.
+
+A receiver is a name and one integration of each kind it uses (Slack, Jira, Databricks SQL alert,
+webhook, console). Tokens are never written in the file: a ``SecretRef`` names an environment variable
+or a Databricks secret, and resolving it registers the value so that no log line can show it.
+"""
+
+from __future__ import annotations
+
+import os
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from lakesentinel.alerts.durations import Duration
+from lakesentinel.errors import ConfigError
+from lakesentinel.logs import register_secret
+
+INTEGRATION_TYPES = ("slack", "jira", "sql_alert", "webhook", "console")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class DatabricksSecret(_Strict):
+    scope: str
+    key: str
+
+
+class SecretRef(_Strict):
+    """Where a secret comes from: ``{env: NAME}`` or ``{secret: {scope: S, key: K}}``."""
+
+    env: str | None = None
+    secret: DatabricksSecret | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_a_literal(cls, value):
+        if isinstance(value, str):
+            raise ValueError("secrets are never written in the file: use {env: NAME} or "
+                             "{secret: {scope: S, key: K}}")
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "SecretRef":
+        if (self.env is None) == (self.secret is None):
+            raise ValueError("give exactly one of 'env' (an environment variable) or 'secret' (scope and key)")
+        return self
+
+    def describe(self) -> str:
+        return f"environment variable {self.env}" if self.env else f"Databricks secret {self.secret.scope}/{self.secret.key}"
+
+    def resolve(self) -> str:
+        """The secret's value, registered for redaction before anyone can log it."""
+        if self.env is not None:
+            value = os.environ.get(self.env, "")
+            if not value:
+                raise ConfigError(f"receiver secret: environment variable {self.env} is not set")
+        else:
+            from databricks.sdk import WorkspaceClient
+
+            value = WorkspaceClient().dbutils.secrets.get(self.secret.scope, self.secret.key)
+        register_secret(value)
+        return value
+
+
+class SlackConfig(_Strict):
+    channel: str
+    token: SecretRef
+    base_url: str = "https://slack.com/api/"
+    send_resolved: bool = True
+
+
+DEFAULT_PRIORITIES = {"critical": "Highest", "high": "High", "medium": "Medium", "low": "Low", "info": "Lowest"}
+
+
+class JiraConfig(_Strict):
+    server: str
+    project: str
+    issue_type: str = "Task"
+    token: SecretRef | None = Field(None, description="personal access token (Jira Server / Data Center)")
+    email: str | None = Field(None, description="account e-mail, with api_token (Jira Cloud)")
+    api_token: SecretRef | None = None
+    priorities: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PRIORITIES))
+    labels: list[str] = Field(default_factory=list)
+    resolve_transition: str = "Done"
+    send_resolved: bool = True
+
+    @model_validator(mode="after")
+    def _one_auth(self) -> "JiraConfig":
+        if (self.token is None) == (self.api_token is None):
+            raise ValueError("give either 'token' (Server / Data Center) or 'email' and 'api_token' (Cloud)")
+        if self.api_token is not None and not self.email:
+            raise ValueError("'api_token' needs 'email'")
+        return self
+
+
+class SqlAlertConfig(_Strict):
+    host: str
+    token: SecretRef
+    warehouse_id: str
+    parent_path: str | None = None
+    lookback: Duration = "1h"
+    send_resolved: bool = Field(True, description="move the alert and its query to the trash on resolve")
+
+
+class WebhookConfig(_Strict):
+    url: str | SecretRef
+    secret: SecretRef | None = Field(None, description="HMAC-SHA256 key for the X-Lakesentinel-Signature header")
+    headers: dict[str, str] = Field(default_factory=dict)
+    send_resolved: bool = True
+
+
+class ConsoleConfig(_Strict):
+    send_resolved: bool = True
+
+
+IntegrationConfig = SlackConfig | JiraConfig | SqlAlertConfig | WebhookConfig | ConsoleConfig
+
+
+class ReceiverConfig(_Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    slack: SlackConfig | None = None
+    jira: JiraConfig | None = None
+    sql_alert: SqlAlertConfig | None = None
+    webhook: WebhookConfig | None = None
+    console: ConsoleConfig | None = None
+
+    @model_validator(mode="after")
+    def _has_integration(self) -> "ReceiverConfig":
+        if not self.integrations():
+            raise ValueError(f"receiver {self.name!r} has no integration (one or more of {', '.join(INTEGRATION_TYPES)})")
+        return self
+
+    def integrations(self) -> dict[str, IntegrationConfig]:
+        """``{"<receiver>/<type>": config}`` for each integration configured."""
+        return {f"{self.name}/{t}": getattr(self, t) for t in INTEGRATION_TYPES if getattr(self, t) is not None}
+
+
+class DeliverySettings(_Strict):
+    """How the worker delivers: attempts before dead-lettering, backoff, timeouts, polling."""
+
+    max_attempts: int = Field(8, ge=1)
+    backoff_initial: Duration = "1s"
+    backoff_max: Duration = "5m"
+    timeout: Duration = "10s"
+    poll_interval: Duration = "100ms"

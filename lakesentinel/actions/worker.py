@@ -1,0 +1,376 @@
+"""The delivery worker: from ``plt_ops.action_outbox`` to the receivers, each notification once.
+
+One lane (a thread with a queue) per integration keeps a thread's notifications in order (a Slack
+message is posted before it is updated) while a slow receiver holds up only its own lane. For each
+notification a lane:
+
+1. checks the receiver first when an earlier attempt has no recorded outcome (the worker died between
+   sending and recording): ``find_delivered`` looks for the idempotency key at the receiver;
+2. records an ``attempt`` in ``plt_ops.action_deliveries`` *before* calling the receiver;
+3. records ``delivered`` (with the references it created), or ``failed`` and tries again with
+   exponential backoff (tenacity; a ``Retry-After`` from the receiver wins), up to
+   ``delivery.max_attempts``; then, or at once for a permanent failure, ``dead_lettered`` plus a row
+   in ``plt_ops.action_dead_letter`` with the last error.
+
+The outbox and the log are read with delta-rs on a local lakehouse (no JVM: the worker starts in a
+second) and through Spark on Databricks. ``run_worker(cfg, stop_event)`` runs until the event is set;
+killed at any point and restarted, it delivers what is pending without duplicates.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Mapping
+
+from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt, wait_exponential_jitter
+from tenacity.stop import stop_base
+
+from lakesentinel.actions.deliveries import (
+    DEAD_LETTER, DEAD_LETTER_SCHEMA, DELIVERIES, DELIVERY_SCHEMA, TERMINAL)
+from lakesentinel.actions.notification import Notification
+from lakesentinel.actions.outbox import OUTBOX, notification_of
+from lakesentinel.actions.receiver import Outcome, Receiver, build_available
+from lakesentinel.actions.tables import Tables, open_tables
+from lakesentinel.alerts.clock import utcnow
+from lakesentinel.alerts.routes import Routes, load_routes
+from lakesentinel.alerts.sink import alerts_table
+from lakesentinel.logs import get_logger, redact
+from lakesentinel.settings import Settings
+
+log = get_logger(__name__)
+
+
+@dataclass
+class KeyState:
+    """What the log says about one notification."""
+
+    attempts: int = 0
+    last_event: str | None = None
+    error: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.last_event in TERMINAL
+
+    @property
+    def uncertain(self) -> bool:
+        """An attempt without an outcome: it may or may not have reached the receiver."""
+        return self.last_event == "attempt"
+
+
+@dataclass
+class WorkerStats:
+    delivered: int = 0
+    dead_lettered: int = 0
+    failed_attempts: int = 0
+    recovered: int = 0  # found already delivered at the receiver after a crash
+    held: int = 0  # for integrations this worker cannot build (a secret not set): left pending
+
+
+class DeliveryLog:
+    """The notification log in memory, rebuilt from ``action_deliveries`` and kept in step with it."""
+
+    def __init__(self, tables: Tables, worker_id: str, now: Callable[[], datetime]):
+        self.tables = tables
+        self.name = tables.name("ops", DELIVERIES)
+        self.dead_letter = tables.name("ops", DEAD_LETTER)
+        self.worker_id = worker_id
+        self.now = now
+        self.keys: dict[str, KeyState] = {}
+        self.threads: dict[tuple[str, str, str], dict[str, str]] = {}
+        self.version = -1
+        self._lock = threading.Lock()
+
+    def apply(self, row: Mapping) -> None:
+        state = self.keys.setdefault(row["idempotency_key"], KeyState())
+        event = row["event"]
+        if event == "attempt":
+            state.attempts += 1
+        elif event == "requeued":
+            state.attempts = 0
+        if event == "failed" or event == "dead_lettered":
+            state.error = row.get("error")
+        state.last_event = event
+        if event == "delivered" and row.get("refs"):
+            key = (row["integration"], row["group_key"], row["episode"])
+            self.threads[key] = {**self.threads.get(key, {}), **row["refs"]}
+
+    def load(self) -> None:
+        rows = self.tables.read(self.name)
+        for row in sorted(rows, key=lambda r: (r["at"], _ORDER.get(r["event"], 9))):
+            self.apply(row)
+        self.version = self.tables.version(self.name) or -1
+
+    def refs(self, n: Notification) -> dict[str, str]:
+        return dict(self.threads.get((n.integration, n.group_key, n.episode), {}))
+
+    def record(self, n: Notification, event: str, *, attempt: int = 0, error: str | None = None,
+               refs: Mapping[str, str] | None = None) -> None:
+        row = {"idempotency_key": n.idempotency_key, "integration": n.integration, "group_key": n.group_key,
+               "episode": n.episode, "event": event, "attempt": attempt, "at": self.now(),
+               "error": redact(error) if error else None, "refs": dict(refs or {}),
+               "incident_ids": n.incident_ids, "worker": self.worker_id}
+        with self._lock:
+            self.tables.append(self.name, [row], DELIVERY_SCHEMA)
+            self.apply(row)
+
+    def dead_letter_row(self, n: Notification, payload: str, attempts: int, error: str | None) -> None:
+        at = self.now()
+        self.tables.append(self.dead_letter, [{
+            "idempotency_key": n.idempotency_key, "integration": n.integration, "receiver": n.receiver,
+            "group_key": n.group_key, "attempts": attempts, "last_error": redact(error or ""), "payload": payload,
+            "dead_lettered_at": at, "date_key": int(at.strftime("%Y%m%d"))}], DEAD_LETTER_SCHEMA)
+
+
+_ORDER = {"requeued": 0, "attempt": 1, "failed": 2, "delivered": 3, "dead_lettered": 4}
+
+
+class _StopWhen(stop_base):
+    def __init__(self, event: threading.Event):
+        self.event = event
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.event.is_set()
+
+
+class _RetryAfterOr:
+    """Wait what the receiver asked for (429 Retry-After), else the exponential backoff."""
+
+    def __init__(self, fallback):
+        self.fallback = fallback
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        outcome = retry_state.outcome
+        if outcome is not None and not outcome.failed:
+            result = outcome.result()
+            if isinstance(result, Outcome) and result.retry_after is not None:
+                return result.retry_after
+        return self.fallback(retry_state)
+
+
+class Worker:
+    def __init__(self, cfg: Settings, stop_event: threading.Event, *, routes: Routes | None = None,
+                 tables: Tables | None = None, receivers: Mapping[str, Receiver] | None = None,
+                 now: Callable[[], datetime] = utcnow, sleep: Callable[[float], None] | None = None,
+                 worker_id: str | None = None, spark=None):
+        self.cfg = cfg
+        self.stop_event = stop_event
+        self.routes = routes or load_routes(cfg.paths.resolve("routes"))
+        self.settings = self.routes.delivery
+        self.tables = tables or open_tables(cfg, spark)
+        if receivers is not None:
+            self.receivers, self.unavailable = dict(receivers), {}
+        else:
+            # An integration that cannot be built (its secret is not set here) holds its notifications
+            # instead of stopping the others: they stay pending, delivered once a restart can build it.
+            self.receivers, self.unavailable = build_available(
+                self.routes, alerts_table=alerts_table(cfg), timeout=self.settings.timeout.total_seconds())
+        self.now = now
+        self.sleep = sleep or (lambda seconds: self.stop_event.wait(seconds))
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.log = DeliveryLog(self.tables, self.worker_id, now)
+        self.outbox = self.tables.name("ops", OUTBOX)
+        self.outbox_version = -1
+        self.queued: set[str] = set()
+        self.lanes: dict[str, queue.Queue] = {}
+        self.threads: list[threading.Thread] = []
+        self.stats = WorkerStats()
+
+    # ---- feeding the lanes -------------------------------------------------------------------
+    def start(self) -> None:
+        for integration, why in self.unavailable.items():
+            log.error("integration %s is not available, its notifications are held until it is: %s",
+                      integration, why)
+        self.log.load()
+        rows = self.tables.read(self.outbox)
+        self.outbox_version = self.tables.version(self.outbox) or -1
+        self._enqueue(rows)
+        pending = sum(q.qsize() for q in self.lanes.values())
+        log.info("delivery worker %s started: %d notification(s) pending", self.worker_id, pending)
+
+    def poll(self) -> None:
+        """Take new outbox rows, and dead letters someone requeued, into the lanes."""
+        latest = self.tables.version(self.outbox)
+        if latest is not None and latest > self.outbox_version:
+            self._enqueue(self.tables.changes(self.outbox, self.outbox_version, latest))
+            self.outbox_version = latest
+        latest = self.tables.version(self.log.name)
+        if latest is not None and latest > self.log.version:
+            requeued = [r for r in self.tables.changes(self.log.name, self.log.version, latest)
+                        if r["event"] == "requeued" and r["worker"] != self.worker_id]
+            self.log.version = latest
+            for r in requeued:
+                self.log.apply(r)
+            if requeued:
+                keys = {r["idempotency_key"] for r in requeued}
+                self.queued -= keys
+                self._enqueue([r for r in self.tables.read(self.outbox) if r["idempotency_key"] in keys])
+
+    def _enqueue(self, rows: list[dict]) -> None:
+        for row in sorted(rows, key=lambda r: (r["created_at"], r["seq"])):
+            key = row["idempotency_key"]
+            if key in self.queued or self.log.keys.get(key, KeyState()).done:
+                continue  # the same key appended twice (a replayed lifecycle step), or delivered already
+            self.queued.add(key)
+            self._lane(row["integration"]).put(row)
+
+    def _lane(self, integration: str) -> queue.Queue:
+        lane = self.lanes.get(integration)
+        if lane is None:
+            lane = self.lanes[integration] = queue.Queue()
+            t = threading.Thread(target=self._run_lane, args=(integration, lane), daemon=True,
+                                 name=f"lakesentinel-deliver-{integration}")
+            t.start()
+            self.threads.append(t)
+        return lane
+
+    def idle(self) -> bool:
+        """Nothing queued and nothing in flight (a lane marks a row done only after delivering it)."""
+        return all(q.unfinished_tasks == 0 for q in self.lanes.values())
+
+    # ---- one lane ------------------------------------------------------------------------------
+    def _run_lane(self, integration: str, lane: queue.Queue) -> None:
+        while not self.stop_event.is_set():
+            try:
+                row = lane.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            try:
+                self.deliver(row)
+            except Exception as exc:  # a bug or an unreadable row must not stop the lane
+                log.error("delivery of %s failed unexpectedly: %s", row.get("idempotency_key"),
+                          redact(f"{type(exc).__name__}: {exc}"))
+            finally:
+                lane.task_done()
+
+    def deliver(self, row: dict) -> Outcome | None:
+        n = notification_of(row)
+        receiver = self.receivers.get(n.integration)
+        state = self.log.keys.setdefault(n.idempotency_key, KeyState())
+        if n.integration in self.unavailable:
+            self.stats.held += 1
+            return None  # not attempted, not dead-lettered: still pending for the next worker that can
+        if receiver is None:
+            return self._dead_letter(n, row, state.attempts, f"no integration {n.integration!r} in the routes file")
+        if state.attempts >= self.settings.max_attempts:
+            return self._dead_letter(n, row, state.attempts, state.error)
+
+        def attempt() -> Outcome:
+            # Any earlier attempt (a crash, a timeout, a 5xx after the fact) may have reached the
+            # receiver: look for this key there before sending again.
+            if self.log.keys[n.idempotency_key].attempts > 0:
+                found = self._call(lambda: receiver.find_delivered(n, self.log.refs(n)))
+                if found is not None and found.status == "delivered":
+                    self.log.record(n, "delivered", attempt=self.log.keys[n.idempotency_key].attempts, refs=found.refs)
+                    self.stats.recovered += 1
+                    return found
+                if found is not None and found.status != "delivered":
+                    self.stats.failed_attempts += 1
+                    self.log.record(n, "failed", attempt=self.log.keys[n.idempotency_key].attempts,
+                                    error=f"checking for an earlier delivery: {found.error}")
+                    return found
+            number = self.log.keys[n.idempotency_key].attempts + 1
+            self.log.record(n, "attempt", attempt=number)  # durable before anything is sent
+            outcome = self._call(lambda: receiver.notify(n, self.log.refs(n)))
+            if outcome.status == "delivered":
+                self.log.record(n, "delivered", attempt=number, refs=outcome.refs)
+            elif outcome.status == "retryable":
+                self.stats.failed_attempts += 1
+                self.log.record(n, "failed", attempt=number, error=outcome.error)
+                log.warning("delivery to %s failed (attempt %d of %d): %s", n.integration, number,
+                            self.settings.max_attempts, outcome.error)
+            return outcome
+
+        left = self.settings.max_attempts - state.attempts
+        retrying = Retrying(
+            stop=stop_after_attempt(left) | _StopWhen(self.stop_event),
+            wait=_RetryAfterOr(wait_exponential_jitter(initial=self.settings.backoff_initial.total_seconds(),
+                                                       max=self.settings.backoff_max.total_seconds())),
+            retry=retry_if_result(lambda o: o.status == "retryable" and not self.stop_event.is_set()),
+            sleep=self.sleep,
+            retry_error_callback=lambda rs: rs.outcome.result(),
+        )
+        outcome = retrying(attempt)
+        if outcome.status == "delivered":
+            self._delivered(n, row)
+        elif outcome.status == "permanent" or not self.stop_event.is_set():
+            self._dead_letter(n, row, self.log.keys[n.idempotency_key].attempts, outcome.error)
+        return outcome
+
+    def _call(self, fn: Callable[[], Outcome | None]) -> Outcome | None:
+        try:
+            return fn()
+        except Exception as exc:  # receivers report outcomes; anything thrown is a transport problem
+            return Outcome.retryable(f"{type(exc).__name__}: {exc}")
+
+    def _delivered(self, n: Notification, row: dict) -> None:
+        self.stats.delivered += 1
+        log.info("delivered %s notification to %s (%s, %d incident(s))", n.reason, n.integration,
+                 n.idempotency_key, len(n.incidents))
+
+    def _dead_letter(self, n: Notification, row: dict, attempts: int, error: str | None) -> Outcome:
+        self.log.record(n, "dead_lettered", attempt=attempts, error=error)
+        self.log.dead_letter_row(n, row["payload"], attempts, error)
+        self.stats.dead_lettered += 1
+        log.error("notification %s to %s dead-lettered after %d attempt(s): %s", n.idempotency_key,
+                  n.integration, attempts, redact(error or ""))
+        return Outcome.permanent(error or "dead-lettered")
+
+    # ---- running ---------------------------------------------------------------------------------
+    def run(self, *, until_idle: bool = False, timeout: float | None = None) -> WorkerStats:
+        began = time.monotonic()
+        self.start()
+        poll = self.settings.poll_interval.total_seconds()
+        try:
+            while not self.stop_event.is_set():
+                self.poll()
+                if until_idle and self.idle():
+                    break
+                if timeout is not None and time.monotonic() - began > timeout:
+                    break
+                self.stop_event.wait(poll)
+        finally:
+            if until_idle or timeout is not None:
+                self.stop_event.set()
+            for t in self.threads:
+                t.join(timeout=max(5.0, self.settings.timeout.total_seconds() + 1))
+        return self.stats
+
+
+def run_worker(cfg: Settings, stop_event: threading.Event, **kwargs) -> WorkerStats:
+    """Deliver from the outbox until ``stop_event`` is set (entry point for the running monitor)."""
+    return Worker(cfg, stop_event, **kwargs).run()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m lakesentinel.actions.worker [--until-idle]``: the worker as a process of its own.
+
+    SIGTERM or SIGINT stop it after the deliveries in flight; ``--until-idle`` stops once nothing is pending.
+    """
+    import argparse
+    import signal
+
+    from lakesentinel.logs import configure
+    from lakesentinel.settings import load_settings
+
+    parser = argparse.ArgumentParser(prog="python -m lakesentinel.actions.worker")
+    parser.add_argument("--until-idle", action="store_true", help="stop once the outbox is delivered")
+    parser.add_argument("--timeout", type=float, default=None, help="stop after this many seconds")
+    args = parser.parse_args(argv)
+    configure(os.environ.get("LAKESENTINEL_LOG_LEVEL", "INFO"))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stats = Worker(load_settings(), stop).run(until_idle=args.until_idle, timeout=args.timeout)
+    log.info("delivery worker stopped: %d delivered, %d dead-lettered, %d found delivered after a crash",
+             stats.delivered, stats.dead_lettered, stats.recovered)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Where rules and detectors put their alerts: ``plt_ops.alerts``, one row per ``alert_id``.
+
+``write_alerts`` is on the hot path (called from each scoring stream's ``foreachBatch``), so it is one
+Delta commit: an insert-only MERGE on ``alert_id``. A micro-batch replayed after a crash therefore
+leaves one row per alert; with ``txn=(app_id, batch_id)`` Delta also skips the replayed commit
+altogether. Change Data Feed is on: the lifecycle reads the table incrementally from it.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+
+from lakesentinel.alerts.record import ALERT_SCHEMA
+from lakesentinel.errors import SchemaMismatchError
+from lakesentinel.lakehouse import Lakehouse
+from lakesentinel.settings import Settings
+from lakesentinel.sources.types import diff_schemas
+
+ALERTS = "alerts"
+PROPERTIES = {"delta.enableChangeDataFeed": "true"}
+_TXN_APP = "spark.databricks.delta.write.txnAppId"
+_TXN_VERSION = "spark.databricks.delta.write.txnVersion"
+
+
+def alerts_table(cfg: Settings) -> str:
+    return Lakehouse(cfg).name("ops", ALERTS)
+
+
+def ensure_alerts_table(spark: SparkSession, cfg: Settings) -> str:
+    return Lakehouse(cfg).create_table(spark, alerts_table(cfg), ALERT_SCHEMA, properties=PROPERTIES,
+                                       comment="One row per alert (rules and detectors); see alerts/record.py")
+
+
+def write_alerts(spark: SparkSession, cfg: Settings, alerts_df: DataFrame, *, txn: tuple[str, int] | None = None) -> None:
+    """MERGE ``alerts_df`` (``ALERT_SCHEMA``) into ``plt_ops.alerts``, inserting ids not there yet.
+
+    ``txn`` is ``(application id, monotonically increasing version)``, e.g. the streaming query id and
+    the micro-batch id: Delta commits a given pair once.
+    """
+    problems = diff_schemas(ALERT_SCHEMA, alerts_df.schema)
+    if problems:
+        raise SchemaMismatchError("write_alerts: the alerts DataFrame", problems)
+    from delta.tables import DeltaTable
+
+    name = ensure_alerts_table(spark, cfg)
+    source = alerts_df.select(*ALERT_SCHEMA.names).dropDuplicates(["alert_id"])
+    # foreachBatch hands each query a session of its own, so per-write settings stay with this write.
+    session = alerts_df.sparkSession
+    if txn is not None:
+        session.conf.set(_TXN_APP, str(txn[0]))
+        session.conf.set(_TXN_VERSION, str(int(txn[1])))
+    try:
+        (DeltaTable.forName(session, name).alias("t")
+         .merge(source.alias("s"), "t.alert_id = s.alert_id")
+         .whenNotMatchedInsertAll()
+         .execute())
+    finally:
+        if txn is not None:
+            session.conf.unset(_TXN_APP)
+            session.conf.unset(_TXN_VERSION)

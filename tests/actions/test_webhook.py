@@ -1,0 +1,68 @@
+"""Webhook receiver against a fake receiver that verifies the signature and dedupes on Idempotency-Key."""
+
+import json
+
+import pytest
+
+from lakesentinel.actions.config import SecretRef, WebhookConfig
+from lakesentinel.actions.webhook import WebhookReceiver, sign
+from tests.fakes.notifications import notification
+from tests.fakes.webhook import FakeWebhook
+
+SECRET = "whsec-test-0123456789"
+
+
+@pytest.fixture
+def hook(monkeypatch):
+    monkeypatch.setenv("TEST_WEBHOOK_SECRET", SECRET)
+    with FakeWebhook(SECRET) as fake:
+        yield fake
+
+
+def receiver(fake, timeout=2.0, secret="TEST_WEBHOOK_SECRET"):
+    cfg = WebhookConfig(url=fake.url + "/hook", secret=SecretRef(env=secret) if secret else None,
+                        headers={"X-Team": "secops"})
+    return WebhookReceiver("security-feed/webhook", cfg, timeout=timeout, clock=lambda: 1772442000.0)
+
+
+def test_signed_json_with_idempotency_key(hook):
+    n = notification(1, integration="security-feed/webhook")
+    assert receiver(hook).notify(n, {}).status == "delivered"
+    [req] = hook.requests
+    assert req.headers["idempotency-key"] == n.idempotency_key and req.headers["x-team"] == "secops"
+    assert req.headers["x-lakesentinel-signature"] == sign(SECRET, "1772442000", req.body)
+    body = json.loads(req.body)
+    assert body["version"] == 1 and body["status"] == "firing" and body["incidents"][0]["incident_id"] == "inc0001"
+    assert hook.accepted[n.idempotency_key]["seq"] == 1
+
+
+def test_a_wrong_secret_is_refused_permanently(hook, monkeypatch):
+    monkeypatch.setenv("OTHER_SECRET", "not-the-right-secret")
+    out = receiver(hook, secret="OTHER_SECRET").notify(notification(1), {})
+    assert out.status == "permanent" and "401" in out.error and hook.accepted == {}
+
+
+def test_resend_after_a_lost_reply_is_deduped_by_the_receiver(hook):
+    r = receiver(hook, timeout=1.0)
+    n = notification(1, integration="security-feed/webhook")
+    hook.hang(5, after_handling=True)
+    assert r.notify(n, {}).status == "retryable"
+    hook.clear_faults()
+    assert r.find_delivered(n, {}) is None, "nothing to ask a webhook: re-send with the same key"
+    assert r.notify(n, {}).status == "delivered"
+    assert len(hook.accepted) == 1 and hook.duplicates == 1
+
+
+@pytest.mark.parametrize("status, expected", [(429, "retryable"), (500, "retryable"), (502, "retryable"),
+                                              (400, "permanent"), (404, "permanent")])
+def test_status_classification(hook, status, expected):
+    hook.fail(status, retry_after=11 if status == 429 else None)
+    out = receiver(hook).notify(notification(1), {})
+    assert out.status == expected
+    assert out.retry_after == (11.0 if status == 429 else None)
+
+
+def test_a_hanging_receiver_times_out_as_retryable(hook):
+    hook.hang(5)
+    out = receiver(hook, timeout=0.5).notify(notification(1), {})
+    assert out.status == "retryable" and hook.accepted == {}
