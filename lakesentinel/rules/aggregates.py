@@ -3,7 +3,8 @@
 Aggregates are ``count(*)``, ``count(x)``, ``count(DISTINCT x)``, ``sum(x)`` and ``max(x)``, each with
 an optional ``FILTER (WHERE <selection or expression>)``, plus ``count_distinct_except(x, a, b)``: the
 number of distinct ``x`` among rows matching ``a`` that never appear among rows matching ``b`` (the
-"written somewhere never read" half of the exfiltration pattern). Their row expressions are checked
+"written somewhere never read" half of the exfiltration pattern), and ``consecutive(a, b)``: rows
+matching ``a`` since the last row matching ``b`` (failure streaks). Their row expressions are checked
 like any other; the predicate around them is evaluated in Python by a small interpreter (no ``eval``).
 
 Thresholds must grow with more rows (``>``/``>=`` on aggregates): windows are evaluated as rows
@@ -37,10 +38,10 @@ _ARITH = {exp.Add: operator.add, exp.Sub: operator.sub, exp.Mul: operator.mul}
 
 @dataclass(frozen=True)
 class Aggregate:
-    kind: str  # count | count_value | distinct | sum | max | distinct_except
+    kind: str  # count | count_value | distinct | sum | max | distinct_except | streak
     value: Checked | None = None
     filter: Checked | None = None
-    other: Checked | None = None  # distinct_except: rows whose values are excluded
+    other: Checked | None = None  # distinct_except: rows whose values are excluded; streak: reset rows
     text: str = ""
 
     @property
@@ -123,6 +124,13 @@ def compile_having(text: str, scope: Scope) -> Having:
                 return node
             return placeholder(Aggregate("distinct_except", row(args[0]), row(args[1], True), row(args[2], True),
                                          text=text_of))
+        if isinstance(inner, exp.Anonymous) and inner.name.lower() == "consecutive":
+            args = inner.expressions
+            if len(args) != 2 or flt is not None:
+                problems.append(Problem("threshold", "consecutive(rows, reset_rows) takes two conditions and no FILTER",
+                                        node_offset(node)))
+                return node
+            return placeholder(Aggregate("streak", None, row(args[0], True), row(args[1], True), text=text_of))
         problems.append(Problem("threshold", f"unsupported aggregate `{text_of}`; use count(*), count(x), "
                                              "count(DISTINCT x), sum(x), max(x) or count_distinct_except",
                                 node_offset(node)))
@@ -130,7 +138,7 @@ def compile_having(text: str, scope: Scope) -> Having:
 
     def walk(node: exp.Expression) -> exp.Expression:
         if isinstance(node, (exp.Filter, exp.AggFunc)) or (
-                isinstance(node, exp.Anonymous) and node.name.lower() == "count_distinct_except"):
+                isinstance(node, exp.Anonymous) and node.name.lower() in ("count_distinct_except", "consecutive")):
             return convert(node)
         if isinstance(node, exp.Literal) and not node.is_string:
             return node

@@ -173,6 +173,18 @@ def compile_rule(rule: Rule, doc: Document) -> tuple[CompiledRule | None, list[I
                    ("logsource", "table"))
         return None, issues.items
     scope = source_scope(info)
+    for name, text in rule.fields.items():
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            issues.add("field", f"field names are identifiers (letters, digits, _); got {name!r}", ("fields", name),
+                       key=True)
+            continue
+        if name in info.schema.fieldNames():
+            issues.add("field", f"field `{name}` would hide the column of the same name; pick another name",
+                       ("fields", name), key=True)
+            continue
+        checked = _expr(text, scope, issues, ("fields", name))
+        if checked is not None:
+            scope.aliases[name] = checked
 
     # Selections, then the condition over them.
     for name, value in rule.detection.selections().items():
@@ -322,6 +334,10 @@ def _aggregate_use(part: int, base: Checked, agg: Aggregate, add_series) -> Aggr
         return AggregateUse(agg.kind, [add_series(part, flag, value, False)])
     if agg.kind == "distinct":
         return AggregateUse("distinct", [add_series(part, flag, _cast_text(agg.value), True)])
+    if agg.kind == "streak":  # rows of `filter` since the last row of `other`
+        counted = add_series(part, _and(base, agg.filter), None, False)
+        reset = add_series(part, _and(base, agg.other), None, False)
+        return AggregateUse("streak", [counted, reset])
     # distinct_except: values among rows of `filter` minus values among rows of `other`
     keep = add_series(part, _and(base, agg.filter), _cast_text(agg.value), True)
     drop = add_series(part, _and(base, agg.other), _cast_text(agg.value), True)

@@ -287,7 +287,7 @@ class _Checker:
             return node, None
         if isinstance(node, exp.Anonymous) and node.name.lower() == "cidr_match":
             return self.cidr(node)
-        if isinstance(node, exp.Func):
+        if isinstance(node, exp.Func) or functions.lookup(type(node)) is not None:
             return self.function(node)
         self.problem("refused", f"`{node.sql(dialect='spark')[:40]}` ({node.key}) is not allowed in a rule expression",
                      node)
@@ -442,9 +442,12 @@ class _Checker:
         return node, functions._first(types)
 
     # ---- functions --------------------------------------------------------------------------
-    def function(self, node: exp.Func) -> tuple[exp.Expression, T.DataType | None]:
+    def function(self, node: exp.Expression) -> tuple[exp.Expression, T.DataType | None]:
         spec = functions.lookup(node.name.lower() if isinstance(node, exp.Anonymous) else type(node))
-        shown = node.name.lower() if isinstance(node, exp.Anonymous) else node.sql_name().lower()
+        if isinstance(node, exp.Anonymous):
+            shown = node.name.lower()
+        else:
+            shown = node.sql_name().lower() if isinstance(node, exp.Func) else node.key
         if spec is None:
             self.problem("function", f"function `{shown}` is not allowed in rules (allowed: "
                                      f"{', '.join(functions.names())})", node)

@@ -177,6 +177,9 @@ class Rule(_Strict):
     tags: list[str] = Field(default_factory=list, description="ATT&CK and other tags, e.g. attack.t1110.")
     logsource: LogSource
     detection: Detection
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="Named SQL expressions over the row, usable anywhere a column is "
+                                          "(selections, group_by, thresholds, summary).")
     time_field: str | None = Field(None, description="Column that orders rows in time (default: the table's).")
     group_by: list[str] = Field(default_factory=list, description="Fields (or aliases) whose values key the signal.")
     window: Duration | None = Field(None, description="Sliding window for threshold rules.")

@@ -195,6 +195,8 @@ def _has_old(g: GroupState, horizon: int) -> bool:
 
 
 def _aggregate(use: AggregateUse, g: GroupState, keep) -> float:
+    if use.kind == "streak":
+        return float(_streak(g.series.get(use.series[0], {}), g.series.get(use.series[1], {}), keep))
     if use.kind == "distinct" or use.kind == "distinct_except":
         sets = []
         for s in use.series:
@@ -213,6 +215,25 @@ def _aggregate(use: AggregateUse, g: GroupState, keep) -> float:
                 if stat[2] is not None and (top is None or stat[2] > top):
                     top = stat[2]
     return float(count) if use.kind == "count" else total if use.kind == "sum" else float(top or 0.0)
+
+
+def _streak(counted: dict, reset: dict, keep) -> int:
+    """Rows of ``counted`` after the last row of ``reset``, bucket by bucket (within a bucket, by time)."""
+    streak = 0
+    for b in sorted(set(counted) | set(reset)):
+        if not keep(b):
+            continue
+        c = counted.get(b, {}).get("")
+        r = reset.get(b, {}).get("")
+        if r is None:
+            streak += c[0] if c else 0
+        elif c is not None and c[3] > r[4]:
+            streak = c[0]  # every counted row came after the bucket's last reset
+        elif c is not None and c[4] > r[4]:
+            streak = 1
+        else:
+            streak = 0
+    return streak
 
 
 def _summarise(rule: CompiledRule, g: GroupState, series: list[int], keep) -> dict:
