@@ -181,6 +181,8 @@ def _check_direction(tree: exp.Expression, aggregates: list[Aggregate], problems
     for cmp in tree.find_all(*_CMP):
         left_agg = any(_is_placeholder(n) for n in cmp.this.walk())
         right_agg = any(_is_placeholder(n) for n in cmp.expression.walk())
+        if left_agg and right_agg:
+            continue  # a ratio of aggregates (slow / all > 0.2) may go either way; it is evaluated as rows arrive
         shrinking = (left_agg and isinstance(cmp, (exp.LT, exp.LTE, exp.EQ))) or \
                     (right_agg and isinstance(cmp, (exp.GT, exp.GTE, exp.EQ)))
         if shrinking:
