@@ -150,9 +150,10 @@ def _pct(x: float | None) -> str:
 
 
 def _print_backtest(result) -> None:
-    table = Table("rule", "alerts", "false", "precision", "recall", "alerts per day",
+    table = Table("rule", "alerts", "false", "precision", "recall", "alerts per day (MM-DD:n)",
                   title=f"backtest {result.since:%Y-%m-%d %H:%M} .. {result.until:%Y-%m-%d %H:%M} UTC "
                         f"({result.days:.1f} days, {result.seconds:.0f}s)")
+    table.columns[0].no_wrap = True
     for s in sorted(result.scores.values(), key=lambda s: s.rule_id):
         days = " ".join(f"{d[5:]}:{n}" for d, n in s.per_day.items())
         table.add_row(s.rule_id, str(s.alerts), str(s.alerts - s.true_alerts) if result.has_ground_truth else "-",

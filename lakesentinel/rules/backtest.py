@@ -5,7 +5,8 @@ so windows are warm), and each chunk goes through :meth:`RuleEngine.evaluate_rec
 as the stream, with state kept in memory. Alerts are counted per rule per day. Where the simulator's
 ground truth covers the period, each alert is a true positive if it names an entity of a scenario
 (the scenario's entity, any entity it lists, or its workspace for workspace-level alerts of the same
-domain) and its window overlaps the scenario's, give or take an hour. Precision is per rule; recall
+domain, for alerts about a total such as a workspace's or team's spend) and its window overlaps the
+scenario's, give or take an hour. Precision is per rule; recall
 is per rule over the scenario types the rule lists in ``backtest.ground_truth``, and per scenario
 over all rules of its domain.
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+import numpy as np
 from pyspark.sql import functions as F
 
 from lakesentinel.lakehouse import Lakehouse
@@ -26,6 +28,9 @@ from lakesentinel.rules.engine import RuleEngine
 
 log = get_logger(__name__)
 SLACK = timedelta(hours=1)
+COLLECT_CHUNKS = 7
+# Entity types of alerts about a total (a workspace's or a team's spend) rather than one resource.
+AGGREGATE_ENTITIES = ("workspace", "team")
 
 
 @dataclass
@@ -109,20 +114,25 @@ def run_backtest(spark, cfg, *, since: datetime, until: datetime, rule_ids: list
         if not lh.exists(spark, table):
             log.warning("backtest: source table %s does not exist; skipping %s", table, source)
             continue
-        df = lh.read(spark, table)
         start = since - warmup
-        batch_id = 0
-        while start < until:
-            end = min(start + chunk, until)
-            t = F.col(info.time_column)
-            part = df.where((t >= F.lit(start)) & (t < F.lit(end)))
-            records = engine.evaluate_records(source, part, batch_id=batch_id, query_id=f"backtest:{source}")
-            rows[source] = rows.get(source, 0) + (engine.last.matched_rows if engine.last else 0)
-            alerts += [a for a in records if a["window_end"] > since and a["window_start"] < until]
-            batch_id += 1
-            if on_chunk:
-                on_chunk(source, start)
-            start = end
+        t = F.col(info.time_column)
+        chunk_us = int(chunk.total_seconds() * 1_000_000)
+        start_us = int(start.timestamp() * 1_000_000)
+        df = lh.read(spark, table).where((t >= F.lit(start)) & (t < F.lit(until)))
+        df = df.withColumn("_chunk", F.floor((F.unix_micros(t) - F.lit(start_us)) / F.lit(chunk_us)).cast("int"))
+        chunks = int((until - start) / chunk) + 1
+        # Collect a week of chunks per Spark job, then feed them to the evaluators one chunk (batch) at a time.
+        for first in range(0, chunks, COLLECT_CHUNKS):
+            part = df.where((F.col("_chunk") >= first) & (F.col("_chunk") < first + COLLECT_CHUNKS))
+            collected, good = engine.collect(source, part, source_rules, passthrough=("_chunk",))
+            ids = np.asarray(collected.columns["_chunk"], dtype=np.int64) if collected.n else np.zeros(0, np.int64)
+            for k in range(first, min(first + COLLECT_CHUNKS, chunks)):
+                subset = collected.subset(np.nonzero(ids == k)[0])
+                records = engine.evaluate_rows(subset, good, batch_id=k, query_id=f"backtest:{source}")
+                rows[source] = rows.get(source, 0) + subset.n
+                alerts += [a for a in records if a["window_end"] > since and a["window_start"] < until]
+                if on_chunk:
+                    on_chunk(source, start + chunk * k)
     truths = _ground_truth(spark, cfg, since, until)
     return score(rules, alerts, truths, since, until, rows, time.perf_counter() - began, truths is not None)
 
@@ -161,7 +171,7 @@ def matches(alert: dict, truth: dict) -> bool:
     names = {truth["entity_id"], *(truth.get("entities") or {}).values()}
     if alert["entity_id"] is not None and alert["entity_id"] in names:
         return True
-    return (alert["entity_type"] == "workspace" and alert["workspace_id"] == truth["workspace_id"]
+    return (alert["entity_type"] in AGGREGATE_ENTITIES and alert["workspace_id"] == truth["workspace_id"]
             and alert["domain"] == truth["domain"])
 
 

@@ -146,36 +146,45 @@ class RuleEngine:
             if not rules:
                 self.last = report
                 return []
-            batch = self.store.begin(query_id, batch_id)
-            for rule in rules:
-                if rule.stateful:
-                    self.store.rule_state(rule.id, rule.signature)
             t0 = time.perf_counter()
-            rows, rules = self._collect(source, batch_df, rules, report)
+            rows, rules = self.collect(source, batch_df, rules, report=report)
             report.collect_seconds = time.perf_counter() - t0
-            stats = windows.EvaluationStats()
-            firings: list[windows.Firing] = []
-            for rule in rules:
-                try:
-                    firings += windows.evaluate(rule, rows, self.store, batch, stats)
-                except Exception as exc:  # a bug in one rule's evaluation must not stop the others
-                    self._quarantine(rule, f"evaluation failed: {type(exc).__name__}: {exc}", report)
-            self.store.commit(batch)
+            records = self.evaluate_rows(rows, rules, batch_id=batch_id, query_id=query_id, report=report)
+        report.seconds = time.perf_counter() - began
+        self.last = report
+        return records
+
+    def evaluate_rows(self, rows: MatchRows, rules: list[CompiledRule], *, batch_id: int, query_id: str,
+                      report: BatchReport | None = None) -> list[dict]:
+        """The driver half of a batch: evaluate collected rows, commit state, build alert records."""
+        report = report or BatchReport(rules[0].source.name if rules else "", batch_id)
+        batch = self.store.begin(query_id, batch_id)
+        for rule in rules:
+            if rule.stateful:
+                self.store.rule_state(rule.id, rule.signature)
+        stats = windows.EvaluationStats()
+        firings: list[windows.Firing] = []
+        for rule in rules:
+            try:
+                firings += windows.evaluate(rule, rows, self.store, batch, stats)
+            except Exception as exc:  # a bug in one rule's evaluation must not stop the others
+                self._quarantine(rule, f"evaluation failed: {type(exc).__name__}: {exc}", report)
+        self.store.commit(batch)
         detected = self.clock()
         records = [alert_record(f, detected) for f in firings]
         report.matched_rows, report.late_rows, report.alerts = stats.matched, stats.late, len(records)
-        report.seconds = time.perf_counter() - began
-        self.last = report
         if report.late_rows:
-            log.info("late rows dropped by windowed rules", extra={"source": source, "late": report.late_rows})
+            log.info("late rows dropped by windowed rules",
+                     extra={"source": report.source, "late": report.late_rows, "batch_id": batch_id})
         return records
 
-    def _collect(self, source: str, df: DataFrame, rules: list[CompiledRule],
-                 report: BatchReport) -> tuple[MatchRows, list[CompiledRule]]:
+    def collect(self, source: str, df: DataFrame, rules: list[CompiledRule], *, passthrough: tuple[str, ...] = (),
+                report: BatchReport | None = None) -> tuple[MatchRows, list[CompiledRule]]:
         """One Spark job for all rules; if it fails, find the rule at fault, quarantine it, run the rest."""
+        report = report or BatchReport(source, -1)
         needed = set().union(*(r.enrichments for r in rules))
         enriched = self.enricher.apply(source, df, needed) if needed else df
-        plan = self.plan(source, rules)
+        plan = self.plan(source, rules, passthrough)
         try:
             return plan.collect(enriched), rules
         except Exception as exc:  # noqa: BLE001  (Spark raises many types; the fallback sorts them out)
@@ -183,16 +192,14 @@ class RuleEngine:
         good = []
         for rule in rules:
             try:
-                MatchPlan.build(rule.source, [rule]).projection(enriched).limit(0).collect()
-                MatchPlan.build(rule.source, [rule]).collect(enriched)
+                MatchPlan.build(rule.source, [rule], passthrough).collect(enriched)
                 good.append(rule)
             except Exception as exc:  # noqa: BLE001
                 self._quarantine(rule, f"Spark could not evaluate it: {str(exc).splitlines()[0][:300]}", report)
         if not good:
-            empty = MatchPlan.build(rules[0].source, rules)
+            empty = MatchPlan.build(rules[0].source, rules, passthrough)
             return MatchRows.from_arrow(empty, empty.projection(enriched).limit(0).toArrow()), []
-        plan = self.plan(source, good)
-        return plan.collect(enriched), good
+        return self.plan(source, good, passthrough).collect(enriched), good
 
     def _quarantine(self, rule: CompiledRule, reason: str, report: BatchReport) -> None:
         self.quarantined[rule.id] = (rule.version, reason)
