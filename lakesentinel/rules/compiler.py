@@ -347,8 +347,12 @@ def _aggregate_use(part: int, base: Checked, agg: Aggregate, add_series) -> Aggr
 def _and(a: Checked, b: Checked | None) -> Checked:
     if b is None:
         return a
+    unique: dict[str, Checked] = {}
+    for part in a.parts() + b.parts():  # keeps order, drops repeats
+        unique.setdefault(part.sql, part)
+    parts = tuple(unique.values())
     return Checked(exp.And(this=exp.Paren(this=a.ast.copy()), expression=exp.Paren(this=b.ast.copy())), BOOL,
-                   a.reads | b.reads)
+                   a.reads | b.reads, parts)
 
 
 def _cast_text(c: Checked) -> Checked:

@@ -67,10 +67,14 @@ class Checked:
     ast: exp.Expression
     dtype: T.DataType | None
     reads: set[str] = field(default_factory=set)
+    conjuncts: tuple["Checked", ...] = ()  # when this is an AND of checked parts, the parts (for sharing)
 
     @property
     def sql(self) -> str:
         return self.ast.sql(dialect="spark")
+
+    def parts(self) -> tuple["Checked", ...]:
+        return self.conjuncts or (self,)
 
 
 @dataclass

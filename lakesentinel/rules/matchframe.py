@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame
 
 from lakesentinel.rules.compiler import CompiledRule
 from lakesentinel.rules.logsources import LogSourceInfo
@@ -79,31 +78,29 @@ class MatchPlan:
         return self.expressions[sql]
 
     def projection(self, df: DataFrame) -> DataFrame:
-        """The batch reduced to the rows some rule matches, with what the evaluators read."""
-        rule0 = self.rules[0]
-        masks: list[Column] = []
-        for m in range(self.masks):
-            terms = []
-            for rule in self.rules:
-                for s in rule.series:
-                    col_idx, b = self.plans[rule.id].bits[s.index]
-                    if col_idx == m:
-                        terms.append(F.when(F.expr(s.flag.sql), F.lit(1 << b)).otherwise(F.lit(0)))
-            total = terms[0]
-            for t in terms[1:]:
-                total = total + t
-            masks.append(total.cast("bigint").alias(f"_m{m}"))
-        commit = F.col(COMMIT_COLUMN) if COMMIT_COLUMN in df.columns else F.lit(None).cast("timestamp")
-        cols = [F.expr(self.default_time_sql).alias("_t"), F.expr(rule0.key.sql).alias("_k"),
-                (F.expr(rule0.workspace.sql) if rule0.workspace is not None else F.lit(None)).cast("string").alias("_ws"),
-                commit.alias("_c"), *masks]
-        cols += [F.expr(sql).alias(name) for sql, name in self.expressions.items()]
-        cols += [F.col(p) for p in self.passthrough]
-        projected = df.select(*cols)
-        any_match = F.col("_m0") != 0
-        for m in range(1, self.masks):
-            any_match = any_match | (F.col(f"_m{m}") != 0)
-        return projected.where(any_match)
+        """The batch reduced to the rows some rule matches, with what the evaluators read.
+
+        Two projections: the first computes each distinct condition part once (the allow-list that ten
+        rules share is evaluated once per row), the second packs the series bits and the values. Both
+        are passed to Spark as SQL text in one call each, so a batch costs few round trips to the JVM.
+        """
+        atoms: dict[str, str] = {}
+        terms: list[list[str]] = [[] for _ in range(self.masks)]
+        for rule in self.rules:
+            for s in rule.series:
+                names = [atoms.setdefault(part.sql, f"_a{len(atoms)}") for part in s.flag.parts()]
+                col_idx, bit = self.plans[rule.id].bits[s.index]
+                terms[col_idx].append(f"CASE WHEN {' AND '.join(names)} THEN {1 << bit} ELSE 0 END")
+        first = df.selectExpr("*", *[f"{sql} AS {name}" for sql, name in atoms.items()])
+        commit = f"`{COMMIT_COLUMN}`" if COMMIT_COLUMN in df.columns else "CAST(NULL AS TIMESTAMP)"
+        workspace = self.rules[0].workspace
+        cols = [f"{self.default_time_sql} AS _t", f"{self.rules[0].key.sql} AS _k",
+                f"CAST({workspace.sql if workspace is not None else 'NULL'} AS STRING) AS _ws", f"{commit} AS _c"]
+        cols += [f"CAST({' + '.join(t)} AS BIGINT) AS _m{m}" for m, t in enumerate(terms)]
+        cols += [f"{sql} AS {name}" for sql, name in self.expressions.items()]
+        cols += [f"`{p}`" for p in self.passthrough]
+        any_match = " OR ".join(f"_m{m} <> 0" for m in range(self.masks))
+        return first.selectExpr(*cols).where(any_match)
 
     def collect(self, df: DataFrame) -> "MatchRows":
         return MatchRows.from_arrow(self, self.projection(df).toArrow())
