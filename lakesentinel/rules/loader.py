@@ -129,9 +129,10 @@ def _explain(err: jsonschema.ValidationError) -> tuple[str, tuple, bool]:
     """A one-line message for a schema error, and where to point."""
     path = tuple(err.absolute_path)
     if err.validator in ("anyOf", "oneOf") and err.context:
-        best = jsonschema.exceptions.best_match(err.context)
-        if best is not None and best.validator not in ("type",):
-            return _explain(best)
+        # "a duration or null": the useful complaint is the one from the branch of the right type.
+        specific = [e for e in err.context if e.validator != "type"]
+        if specific:
+            return _explain(jsonschema.exceptions.best_match(specific))
         return f"{_where(path)}: {_value(err.instance)} is not an accepted form here", path, False
     if err.validator == "additionalProperties":
         allowed = list((err.schema.get("properties") or {}).keys())
