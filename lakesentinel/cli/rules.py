@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lakesentinel.cli.common import console, emit_json, settings
@@ -43,9 +44,10 @@ def _select(loader, rule_ids: list[str] | None):
 
 
 def _print_issues(issues) -> None:
+    # One line per issue, never wrapped: editors and grep read file:line:col.
     for issue in issues:
         colour = "red" if issue.severity == "error" else "yellow"
-        console.print(f"[{colour}]{issue}[/]", highlight=False)
+        console.print(f"[{colour}]{escape(str(issue))}[/]", highlight=False, soft_wrap=True)
 
 
 @app.command("lint")
@@ -92,7 +94,8 @@ def test(
     results = run_tests(spark(), rules)
     for r in results:
         mark = "[green]PASS[/]" if r.passed else "[red]FAIL[/]"
-        console.print(f"{mark} {r.rule_id}: {r.case}" + ("" if r.passed else f"\n     {r.message}"), highlight=False)
+        console.print(f"{mark} {escape(r.rule_id)}: {escape(r.case)}" +
+                      ("" if r.passed else f"\n     {escape(r.message)}"), highlight=False, soft_wrap=True)
     untested = [r.id for r in rules if not r.rule.tests]
     failed = sum(1 for r in results if not r.passed)
     console.print(f"{len(results)} case(s) in {len({r.rule_id for r in results})} rule(s): {len(results) - failed} "
@@ -186,19 +189,19 @@ def explain(
         emit_json(info)
         return
     console.print(f"[bold]{rule.id}[/] v{rule.version} ({rule.kind} rule on {rule.source.name}) from {rule.file}")
-    console.print(f"  time:      {info['time']}", highlight=False)
+    console.print(f"  time:      {escape(info['time'])}", highlight=False)
     console.print(f"  evidence:  {json.dumps(info['evidence_key'])}", highlight=False)
     for name, exprs in info["group_by"].items():
-        console.print(f"  group {name}: {' | '.join(exprs)}", highlight=False)
+        console.print(f"  group {escape(name)}: {escape(' | '.join(exprs))}", highlight=False)
     for i, s in enumerate(info["series"]):
         console.print(f"  series {i} (part {s['part']}{', distinct' if s.get('distinct') else ''}):", highlight=False)
-        console.print(f"    rows:  {s['rows']}", highlight=False)
+        console.print(f"    rows:  {escape(s['rows'])}", highlight=False)
         if "value" in s:
-            console.print(f"    value: {s['value']}", highlight=False)
+            console.print(f"    value: {escape(s['value'])}", highlight=False)
     for key in ("threshold", "window", "steps", "within_s", "suppress_s", "lateness_s"):
         if key in info:
-            console.print(f"  {key}: {info[key]}", highlight=False)
-    console.print(f"  reads: {', '.join(info['reads'])}", highlight=False)
+            console.print(f"  {key}: {escape(str(info[key]))}", highlight=False)
+    console.print(f"  reads: {escape(', '.join(info['reads']))}", highlight=False)
     if info["enrichments"]:
         console.print(f"  enrichments: {', '.join(info['enrichments'])}", highlight=False)
 
