@@ -57,9 +57,26 @@ class Having:
     aggregates: list[Aggregate] = field(default_factory=list)
     observed: int = 0  # index of the aggregate reported as the alert's observed value
     expected: float | None = None
+    _fn: object = field(default=None, repr=False, compare=False)
 
     def holds(self, values: list[float]) -> bool:
-        return bool(_evaluate(self.tree, values))
+        if self._fn is None:
+            self._fn = _compile(self.tree)
+        return bool(self._fn(values))
+
+    @property
+    def monotone(self) -> bool:
+        """True when more rows can only make it hold (counts, distinct counts and maxima above a value):
+        then a window that fails cannot hide a smaller one that passes."""
+        if any(a.kind not in ("count", "count_value", "distinct", "max") for a in self.aggregates):
+            return False
+        for cmp in self.tree.find_all(*_CMP):
+            left = any(_is_placeholder(n) for n in cmp.this.walk())
+            right = any(_is_placeholder(n) for n in cmp.expression.walk())
+            if left == right or (left and not isinstance(cmp, (exp.GT, exp.GTE))) or \
+                    (right and not isinstance(cmp, (exp.LT, exp.LTE))):
+                return False
+        return not any(isinstance(n, (exp.Not, exp.Neg, exp.Sub, exp.Div)) for n in self.tree.walk())
 
 
 DEFAULT_STEP = "count(*) >= 1"
@@ -199,6 +216,38 @@ def _observed(tree: exp.Expression) -> tuple[int, float | None]:
             if _is_placeholder(mine) and _index(mine) == index and isinstance(other, exp.Literal):
                 return index, float(other.this)
     return index, None
+
+
+def _compile(node: exp.Expression):
+    """The predicate as nested Python closures (built once; evaluated for every candidate window)."""
+    if _is_placeholder(node):
+        i = _index(node)
+        return lambda v: v[i]
+    if isinstance(node, exp.Literal):
+        x = float(node.this)
+        return lambda v: x
+    if isinstance(node, exp.Boolean):
+        b = bool(node.this)
+        return lambda v: b
+    if isinstance(node, exp.Paren):
+        return _compile(node.this)
+    if isinstance(node, exp.Not):
+        f = _compile(node.this)
+        return lambda v: not f(v)
+    if isinstance(node, exp.Neg):
+        f = _compile(node.this)
+        return lambda v: -f(v)
+    left, right = _compile(node.this), _compile(node.expression)
+    if isinstance(node, exp.And):
+        return lambda v: left(v) and right(v)
+    if isinstance(node, exp.Or):
+        return lambda v: left(v) or right(v)
+    if isinstance(node, exp.Div):
+        return lambda v: (left(v) / right(v)) if right(v) else 0.0
+    op = _CMP.get(type(node)) or _ARITH.get(type(node))
+    if op is None:
+        raise TypeError(f"cannot evaluate {node.key}")
+    return lambda v: op(left(v), right(v))
 
 
 def _evaluate(node: exp.Expression, values: list[float]):

@@ -272,6 +272,12 @@ def _threshold_windows(rule: CompiledRule, g: GroupState, group: dict, new: set[
     having, uses = rule.havings[0], rule.uses[0]
     all_series = [s.index for s in rule.series]
     out = []
+    if starts and having.monotone:
+        # Every candidate window lies inside [first start, last start + span): if even that union fails,
+        # none of them can pass, and one evaluation replaces one per candidate.
+        union = (lambda x, lo=starts[0], hi=starts[-1] + span: lo <= x < hi)
+        if not having.holds([_aggregate(u, g, union) for u in uses]):
+            return out
     for b in starts:
         start, end = b * slide, b * slide + size
         if g.suppressed(start, end):
