@@ -29,6 +29,7 @@ from lakesentinel.rules.yamlpos import Document, YamlSyntaxError, load_documents
 log = get_logger(__name__)
 
 RULE_SUFFIXES = (".yaml", ".yml")
+EVERY_RULE = "*"  # a file that could not be parsed at all: none of its rules loaded
 _PATTERN_HINTS = {DURATION_PATTERN: "a duration such as 30s, 15m, 1h or 2d",
                   RULE_ID_PATTERN: "an id like security.repeated_failed_logins (lower case, domain first)",
                   r"^https?://": "an http(s) link"}
@@ -72,12 +73,14 @@ def load_file(path: Path, validators: list[Validator], display: str | None = Non
         stat = path.stat()
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return FileResult(path, (0, 0), issues=[Issue("error", "read", f"cannot read the file: {exc}", shown)])
+        return FileResult(path, (0, 0), issues=[Issue("error", "read", f"cannot read the file: {exc}", shown)],
+                          failed_ids={EVERY_RULE})
     result = FileResult(path, (stat.st_mtime_ns, stat.st_size))
     try:
         docs = load_documents(text, shown)
     except YamlSyntaxError as exc:
         result.issues.append(Issue("error", "yaml", str(exc), shown, exc.position.line, exc.position.column))
+        result.failed_ids.add(EVERY_RULE)
         return result
     if not docs:
         result.issues.append(Issue("warning", "empty", "the file holds no rule", shown, 1, 1))
@@ -228,7 +231,8 @@ class RuleLoader:
             loaded = {r.id for r in result.rules}
             # A rule whose new text is broken keeps running as it was, so a typo cannot silence it.
             for rule in old.rules:
-                if rule.id in result.failed_ids and rule.id not in loaded:
+                failed = rule.id in result.failed_ids or EVERY_RULE in result.failed_ids
+                if failed and rule.id not in loaded:
                     result.rules.append(rule)
                     self.kept[rule.id] = result.issues[0].file if result.issues else str(path)
                 elif rule.id in self.kept and rule.id in loaded:

@@ -106,5 +106,8 @@ def test_hot_reload_rereads_only_changed_files_and_keeps_last_good(rule_dir):
     assert loader.rules["security.good_rule"].rule.level == "high"  # the last good version keeps running
     assert any(i.code == "kept-last-good" for i in loader.issues)
     assert any(i.code == "unknown-column" for i in loader.issues)
+    path.write_text("id: security.good_rule\ntitle: [unclosed\n")  # not even YAML: still keeps running
+    loader.refresh()
+    assert loader.rules["security.good_rule"].rule.level == "high"
     path.unlink()
     assert loader.refresh().removed and "security.good_rule" not in loader.rules
