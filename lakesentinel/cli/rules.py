@@ -43,6 +43,17 @@ def _select(loader, rule_ids: list[str] | None):
     return [loader.rules[r] for r in rule_ids]
 
 
+def _pretty(sql: str, indent: str) -> str:
+    """Compiled SQL laid out over lines (sqlglot's pretty printer), indented under its label."""
+    import sqlglot
+
+    try:
+        text = sqlglot.parse_one(sql, read="spark").sql(dialect="spark", pretty=True)
+    except sqlglot.errors.SqlglotError:
+        text = sql
+    return escape(text.replace("\n", "\n" + indent))
+
+
 def _print_issues(issues) -> None:
     # One line per issue, never wrapped: editors and grep read file:line:col.
     for issue in issues:
@@ -192,12 +203,12 @@ def explain(
     console.print(f"  time:      {escape(info['time'])}", highlight=False)
     console.print(f"  evidence:  {json.dumps(info['evidence_key'])}", highlight=False)
     for name, exprs in info["group_by"].items():
-        console.print(f"  group {escape(name)}: {escape(' | '.join(exprs))}", highlight=False)
+        console.print(f"  group {escape(name)}: {escape(' | '.join(exprs))}", highlight=False, soft_wrap=True)
     for i, s in enumerate(info["series"]):
         console.print(f"  series {i} (part {s['part']}{', distinct' if s.get('distinct') else ''}):", highlight=False)
-        console.print(f"    rows:  {escape(s['rows'])}", highlight=False)
+        console.print(f"    rows:  {_pretty(s['rows'], '           ')}", highlight=False, soft_wrap=True)
         if "value" in s:
-            console.print(f"    value: {escape(s['value'])}", highlight=False)
+            console.print(f"    value: {_pretty(s['value'], '           ')}", highlight=False, soft_wrap=True)
     for key in ("threshold", "window", "steps", "within_s", "suppress_s", "lateness_s"):
         if key in info:
             console.print(f"  {key}: {escape(str(info[key]))}", highlight=False)

@@ -442,6 +442,7 @@ def _guards(rule: Rule, info: LogSourceInfo, scope: Scope, issues: _Issues) -> C
             continue
         reads |= target.reads
         options = []
+        equal: list[exp.Expression] = []
         for i, value in enumerate(values):
             text = str(value)
             if "/" in text and re.match(r"^[0-9.]+/\d+$", text):
@@ -458,7 +459,10 @@ def _guards(rule: Rule, info: LogSourceInfo, scope: Scope, issues: _Issues) -> C
             if problem:
                 issues.add(problem.code, problem.message, problem.path)
                 continue
-            options.append(exp.EQ(this=target.ast.copy(), expression=literal))
+            equal.append(literal)
+        if equal:
+            options.insert(0, exp.EQ(this=target.ast.copy(), expression=equal[0]) if len(equal) == 1
+                           else exp.In(this=target.ast.copy(), expressions=equal))
         if options:
             excluded.append(det._join(options, exp.Or))
     time_name = rule.time_field or info.time_column
