@@ -61,6 +61,7 @@ def run(spark, cfg: Settings, rates: list[int], batches: int = 20, profile: str 
         df = lh.read(spark, lh.source(source))
         n = df.count()
         frames[source] = (df.withColumn("_rn", F.row_number().over(Window.orderBy(info.time_column)) - 1), n)
+    total = sum(n for _, n in frames.values())
     runs = []
     empty = Path(tempfile.mkdtemp(prefix="lakesentinel-no-rules-"))
     for rate in rates:

@@ -46,6 +46,7 @@ class MatchPlan:
     expressions: dict[str, str] = field(default_factory=dict)  # SQL -> column name
     plans: dict[str, RulePlan] = field(default_factory=dict)
     masks: int = 0
+    _sql: tuple | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, source: LogSourceInfo, rules: list[CompiledRule], passthrough: tuple[str, ...] = ()) -> "MatchPlan":
@@ -80,27 +81,39 @@ class MatchPlan:
     def projection(self, df: DataFrame) -> DataFrame:
         """The batch reduced to the rows some rule matches, with what the evaluators read.
 
-        Two projections: the first computes each distinct condition part once (the allow-list that ten
-        rules share is evaluated once per row), the second packs the series bits and the values. Both
-        are passed to Spark as SQL text in one call each, so a batch costs few round trips to the JVM.
+        One SQL statement, parsed and analysed once per batch: the inner query computes each distinct
+        condition part once per row (the allow-list ten rules share is evaluated once) and keeps the
+        rows where any series holds; the outer one packs the series bits and the values.
         """
+        commit = COMMIT_COLUMN in df.columns
+        key = (commit, tuple(df.columns))
+        if self._sql is None or self._sql[0] != key:
+            self._sql = (key, self._statement(commit))
+        return df.sparkSession.sql(self._sql[1], batch=df)
+
+    def _statement(self, commit: bool) -> str:
         atoms: dict[str, str] = {}
         terms: list[list[str]] = [[] for _ in range(self.masks)]
+        conjunctions: list[str] = []
         for rule in self.rules:
             for s in rule.series:
                 names = [atoms.setdefault(part.sql, f"_a{len(atoms)}") for part in s.flag.parts()]
                 col_idx, bit = self.plans[rule.id].bits[s.index]
                 terms[col_idx].append(f"CASE WHEN {' AND '.join(names)} THEN {1 << bit} ELSE 0 END")
-        first = df.selectExpr("*", *[f"{sql} AS {name}" for sql, name in atoms.items()])
-        commit = f"`{COMMIT_COLUMN}`" if COMMIT_COLUMN in df.columns else "CAST(NULL AS TIMESTAMP)"
+                conjunctions.append("(" + " AND ".join(names) + ")")
         workspace = self.rules[0].workspace
         cols = [f"{self.default_time_sql} AS _t", f"{self.rules[0].key.sql} AS _k",
-                f"CAST({workspace.sql if workspace is not None else 'NULL'} AS STRING) AS _ws", f"{commit} AS _c"]
+                f"CAST({workspace.sql if workspace is not None else 'NULL'} AS STRING) AS _ws",
+                f"`{COMMIT_COLUMN}` AS _c" if commit else "CAST(NULL AS TIMESTAMP) AS _c"]
         cols += [f"CAST({' + '.join(t)} AS BIGINT) AS _m{m}" for m, t in enumerate(terms)]
         cols += [f"{sql} AS {name}" for sql, name in self.expressions.items()]
         cols += [f"`{p}`" for p in self.passthrough]
-        any_match = " OR ".join(f"_m{m} <> 0" for m in range(self.masks))
-        return first.selectExpr(*cols).where(any_match)
+        inner = ", ".join(f"{sql} AS {name}" for sql, name in atoms.items())
+        any_series = " OR ".join(dict.fromkeys(conjunctions))
+        text = (f"SELECT {', '.join(cols)} FROM (SELECT *, {inner} FROM __batch__) AS matched "
+                f"WHERE coalesce({any_series}, false)")
+        # spark.sql formats its arguments with str.format: literal braces in rule values are doubled.
+        return text.replace("{", "{{").replace("}", "}}").replace("__batch__", "{batch}")
 
     def collect(self, df: DataFrame) -> "MatchRows":
         return MatchRows.from_arrow(self, self.projection(df).toArrow())
