@@ -30,7 +30,7 @@ from lakesentinel.rules.expressions import (
     BOOL, Checked, ExpressionProblems, Scope, check, cidr_sql, parse,
 )
 from lakesentinel.rules.issues import Issue
-from lakesentinel.rules.logsources import LogSourceInfo, logsource
+from lakesentinel.rules.logsources import LOGSOURCES, LogSourceInfo
 from lakesentinel.rules.model import Rule, duration_seconds
 from lakesentinel.rules.yamlpos import Document
 
@@ -167,7 +167,7 @@ def rule_version(rule: Rule) -> str:
 def compile_rule(rule: Rule, doc: Document) -> tuple[CompiledRule | None, list[Issue]]:
     """Check one rule against its source and build what the engine runs; issues for every problem."""
     issues = _Issues(doc, rule.id)
-    info = logsource(rule.logsource.table) if rule.logsource.table in _sources() else None
+    info = LOGSOURCES.get(rule.logsource.table)
     if info is None:
         issues.add("logsource", f"{rule.logsource.table} has no time column and cannot be a rule source",
                    ("logsource", "table"))
@@ -312,12 +312,6 @@ def compile_rule(rule: Rule, doc: Document) -> tuple[CompiledRule | None, list[I
         line=doc.where(("id",)).line,
     )
     return compiled, issues.items
-
-
-def _sources() -> set[str]:
-    from lakesentinel.rules.logsources import LOGSOURCES
-
-    return set(LOGSOURCES)
 
 
 def _aggregate_use(part: int, base: Checked, agg: Aggregate, add_series) -> AggregateUse:

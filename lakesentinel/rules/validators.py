@@ -20,14 +20,11 @@ _ATTACK = re.compile(r"^attack\.(t\d{4}(\.\d{3})?|[a-z][a-z_]*|g\d{4}|s\d{4})$")
 
 
 class Validator:
-    """One check: ``validate`` sees each rule with its document; ``finalize`` sees them all at the end."""
+    """One check: ``validate`` sees each rule with its document and returns issues (never raises)."""
 
     name = ""
 
     def validate(self, rule: Rule, doc: Document) -> list[Issue]:
-        return []
-
-    def finalize(self) -> list[Issue]:
         return []
 
     @staticmethod
