@@ -22,6 +22,7 @@ def analyze_rules(spark: SparkSession, rules: list[CompiledRule]) -> list[Issue]
         if info.name not in empties:
             empties[info.name] = spark.createDataFrame([], info.schema)
         try:
+            empties[info.name].select(*[c.alias(n) for n, c in rule.columns().items()]).schema  # noqa: B018
             MatchPlan.build(info, [rule]).projection(empties[info.name]).schema  # noqa: B018  (analysis only)
         except Exception as exc:  # noqa: BLE001  (Spark reports analysis errors with several types)
             issues.append(Issue("error", "spark-analysis", f"Spark rejects the compiled rule: "

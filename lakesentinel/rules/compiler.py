@@ -107,6 +107,21 @@ class CompiledRule:
     def stateful(self) -> bool:
         return self.kind != "match" or self.suppress_s > 0
 
+    def columns(self) -> dict[str, "Column"]:
+        """The rule as Spark Columns over a batch of its source: each series' row condition and value, and
+        the group keys (the engine itself sends all rules of a source to Spark as one SQL statement)."""
+        from pyspark.sql import functions as F
+
+        out = {}
+        for s in self.series:
+            out[f"series{s.index}"] = F.expr(s.flag.sql)
+            if s.value is not None:
+                out[f"series{s.index}_value"] = F.expr(s.value.sql)
+        for part, exprs in enumerate(self.group_exprs):
+            for name, g in zip(self.group_names, exprs):
+                out[f"group{part}_{name}"] = F.expr(g.sql)
+        return out
+
     def explain(self) -> dict:
         """What the rule compiles to, for ``rules explain``."""
         out = {

@@ -22,6 +22,7 @@ ANDYWEAVES = {
 
 
 def test_lint_is_clean(shipped):
+    """`lakesentinel rules lint` reads the same loader: no errors, no warnings."""
     assert [str(i) for i in shipped.issues] == []
     assert len(shipped.rules) == len(list(RULES_ROOT.glob("*/*.yaml")))
 
@@ -63,11 +64,17 @@ def test_spark_accepts_every_compiled_rule(spark, shipped):
     assert analyze_rules(spark, list(shipped.rules.values())) == []
 
 
-def test_every_shipped_test_case_passes(spark, shipped):
-    from lakesentinel.rules.testing import run_tests
+def test_rules_test_passes_on_the_shipped_packs(spark, shipped):
+    """The done-when of the issue: `lakesentinel rules test` over every shipped rule, every case passing."""
+    import json
 
-    results = run_tests(spark, list(shipped.rules.values()))
-    failures = [f"{r.rule_id}: {r.case}: {r.message}" for r in results if not r.passed]
-    assert failures == []
-    assert {r.rule_id for r in results} == set(shipped.rules)
-    assert len(results) >= 2 * len(shipped.rules)
+    from typer.testing import CliRunner
+
+    from lakesentinel.cli.main import app
+
+    result = CliRunner().invoke(app, ["rules", "test", "--json"])
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    failures = [f"{r['rule_id']}: {r['case']}: {r['message']}" for r in report["results"] if not r["passed"]]
+    assert failures == [] and result.exit_code == 0
+    assert {r["rule_id"] for r in report["results"]} == set(shipped.rules) and report["untested"] == []
+    assert report["cases"] >= 2 * len(shipped.rules)
