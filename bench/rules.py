@@ -76,7 +76,7 @@ def run(spark, cfg: Settings, rates: list[int], batches: int = 20, profile: str 
             _clear_state(spark, cfg)  # each run starts its windows from the first batch
             engine = RuleEngine(spark, cfg, paths=paths, hot_reload=False)
             times, evals, alerts = [], [], 0
-            per_source: dict[str, list[float]] = {s: [] for s in cached}
+            timings: dict[str, list[float]] = {s: [] for s in cached}
             for i in range(batches):
                 t0 = time.perf_counter()
                 evaluate_s = 0.0
@@ -87,7 +87,7 @@ def run(spark, cfg: Settings, rates: list[int], batches: int = 20, profile: str 
                     e0 = time.perf_counter()
                     out = engine.evaluate(source, batch, batch_id=i, query_id=f"bench-{rate}-{source}")
                     evaluate_s += time.perf_counter() - e0
-                    per_source[source].append(time.perf_counter() - e0)
+                    timings[source].append(time.perf_counter() - e0)
                     out.write.format("noop").mode("overwrite").save()
                     alerts += engine.last.alerts if engine.last else 0
                 times.append(time.perf_counter() - t0)
@@ -100,7 +100,7 @@ def run(spark, cfg: Settings, rates: list[int], batches: int = 20, profile: str 
                    "evaluate_p50_s": statistics.median(steady_eval), "evaluate_p95_s": _percentile(steady_eval, 0.95),
                    # Each source is its own stream in the monitor: its own evaluate is what its latency pays.
                    "evaluate_p95_by_source_s": {src: round(_percentile(v[2:] or v, 0.95), 3)
-                                                for src, v in per_source.items()},
+                                                for src, v in timings.items()},
                    "alerts": alerts}
             runs.append(row)
             slowest = max(row["evaluate_p95_by_source_s"].items(), key=lambda kv: kv[1])

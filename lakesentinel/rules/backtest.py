@@ -86,7 +86,8 @@ class BacktestResult:
         domains = sorted({s.domain for s in self.scores.values()})
         return {
             "since": self.since.isoformat(), "until": self.until.isoformat(), "days": round(self.days, 3),
-            "rules": len(self.rules), "alerts": len(self.alerts), "seconds": round(self.seconds, 2), "rows": self.rows,
+            "rules": len(self.rules), "alerts": len(self.alerts), "seconds": round(self.seconds, 2),
+            "matched_rows": self.rows,
             "ground_truth": self.has_ground_truth,
             "false_alerts_per_day": {d: round(self.false_alerts_per_day(d), 3) for d in domains},
             "scenarios": {d: dict(zip(("found", "total"), self.scenario_recall(d))) for d in domains},
