@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from lakesentinel.cli.main import app
 from lakesentinel.rules.issues import RuleNotFoundError
-from tests.rules.test_loader import GOOD
+from tests.rules.test_rules_loader import GOOD
 from tests.rules.conftest import write_rule
 
 runner = CliRunner()
