@@ -74,5 +74,41 @@ def silver(
     _run(add_silver(Supervisor(), spark(), settings()), scheduled, duration, as_json)
 
 
+@app.command("all")
+def all_streams(
+    scheduled: Annotated[bool, typer.Option("--scheduled", help="Drain what is there through every stage and stop.")] = False,
+    duration: Annotated[Optional[float], typer.Option(help="Continuous mode: stop after this many seconds.")] = None,
+    tables: Annotated[Optional[str], typer.Option(help="Comma-separated system tables (default: all).")] = None,
+    no_detectors: Annotated[bool, typer.Option("--no-detectors", help="Leave the detector streams out.")] = False,
+    no_actions: Annotated[bool, typer.Option("--no-actions", help="Leave the action worker out.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The running monitor: bronze, silver, rules, detectors, incident lifecycle and action worker.
+
+    Continuous by default; SIGTERM (or Ctrl-C) stops it cleanly and a restart resumes from the
+    checkpoints. --scheduled drains what has landed through every stage once (availableNow).
+    """
+    from lakesentinel.logs import configure
+    from lakesentinel.monitor import Monitor, MonitorOptions
+
+    configure()
+    monitor = Monitor(spark(), settings(), MonitorOptions(scheduled=scheduled, tables=_tables(tables),
+                                                          detectors=not no_detectors, worker=not no_actions))
+    if scheduled:
+        results = monitor.run_once()
+        summary = {name: _brief(result) for name, result in results.items()}
+        console.print(f"scheduled run done: {len(summary)} stream(s) and task(s)")
+        if as_json:
+            emit_json(summary)
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    if duration:
+        threading.Timer(duration, stop.set).start()
+    console.print("monitor running; SIGTERM or Ctrl-C stops it cleanly")
+    monitor.run(stop)
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="stream")

@@ -69,11 +69,12 @@ def run_batch(cfg: Settings, sim: Simulator, on_day: Callable[[int, int], None] 
 
 def run_live(cfg: Settings, sim: Simulator, rate: float, interval_s: float = 1.0,
              duration_s: float | None = None, on_tick: Callable[[int, int, int], None] | None = None,
-             stop: Callable[[], bool] | None = None) -> RunSummary:
+             stop: Callable[[], bool] | None = None, catch_up_days: int = 0) -> RunSummary:
     """Append ``rate`` events per second of wall time, in event-time order, in small stamped commits.
 
     Each commit's ``userMetadata`` carries the wall-clock time it was made and the simulated time it
-    reached, so that a benchmark can tell when a row landed.
+    reached, so that a benchmark can tell when a row landed. The first ``catch_up_days`` are written at
+    once, a commit per table per day (history for detectors to warm up on), before pacing begins.
     """
     began = time.perf_counter()
     writer = SourceWriter(cfg)
@@ -83,6 +84,11 @@ def run_live(cfg: Settings, sim: Simulator, rate: float, interval_s: float = 1.0
     commits = _write(writer, timeline.release(sim.start), {"simulator": "live", "tick": 0, "wall_clock": time.time()})
     write_ground_truth(writer, cfg, sim)
     loaded = 0  # days generated so far
+    for day in range(min(catch_up_days, sim.org.days)):
+        timeline.add(sim.day_rows(day))
+        loaded += 1
+        commits += _write(writer, timeline.release(sim.start + (day + 1) * DAY),
+                          {"simulator": "live", "catch_up_day": day, "wall_clock": time.time()})
     tick = 0
     per_tick = max(1, int(rate * interval_s))
     next_at = time.monotonic()

@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.settings import Settings
 from lakesentinel.sources.system_tables import SYSTEM_TABLES
-from lakesentinel.streams.bronze import METADATA, Hook, check_drift, ensure_bronze
+from lakesentinel.streams.bronze import METADATA, BatchContext, Hook, check_drift, ensure_bronze
 from lakesentinel.streams.offsets import Offsets
 
 
@@ -77,7 +77,7 @@ def ingest_hwm(spark: SparkSession, cfg: Settings, system_table: str, *, hooks: 
                    .persist())
         written = changed.count()
         for hook in hooks:
-            hook(changed, -1, system_table)
+            hook(changed, BatchContext(system_table, None, None))
         if written:
             _merge(spark, target, changed, table.natural_key)
         changed.unpersist()
@@ -103,7 +103,7 @@ def ingest_snapshot(spark: SparkSession, cfg: Settings, system_table: str, *, ho
                    .drop("_seen", "_h").persist())
         read, written = rows.count(), changed.count()
         for hook in hooks:
-            hook(changed, -1, system_table)
+            hook(changed, BatchContext(system_table, None, None))
         if written:
             _merge(spark, target, changed, table.natural_key)
         changed.unpersist()

@@ -10,6 +10,7 @@ the checkpoint guarantees nothing is lost. Hooks run on the same micro-batch bef
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from pyspark.sql import DataFrame, SparkSession
@@ -36,8 +37,22 @@ METADATA_COLUMNS: tuple[tuple[str, str], ...] = (
 METADATA = {name for name, _ in METADATA_COLUMNS}
 CHANGE_FEED_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
 
-# A hook sees each landed micro-batch: (rows with bronze columns, batch id, system table name).
-Hook = Callable[[DataFrame, int, str], None]
+@dataclass(frozen=True)
+class BatchContext:
+    """What a hook knows about the batch it sees.
+
+    ``app_id`` is stable across restarts from the same checkpoint and new for a new one; with
+    ``batch_id`` it makes a hook's own Delta writes idempotent (``txnAppId``/``txnVersion``). Batch
+    ingestion (HWM, snapshot) has no batch id (None): hooks then write idempotently by key instead.
+    """
+
+    system_table: str
+    batch_id: int | None
+    app_id: str | None
+
+
+# A hook sees each landed micro-batch (rows with bronze columns) before it is written to bronze.
+Hook = Callable[[DataFrame, BatchContext], None]
 
 
 def bronze_name(cfg: Settings, system_table: str) -> str:
@@ -115,8 +130,9 @@ class BronzeSink:
         if self.hooks:
             batch = batch.persist()
         try:
+            context = BatchContext(self.system_table, batch_id, self.app_id)
             for hook in self.hooks:
-                hook(batch, batch_id, self.system_table)
+                hook(batch, context)
             (batch.write.format("delta").mode("append")
              .option("txnAppId", self.app_id).option("txnVersion", batch_id)
              .option("mergeSchema", "true").saveAsTable(self.target))
@@ -141,3 +157,12 @@ def start_bronze_stream(spark: SparkSession, cfg: Settings, system_table: str, *
              .option("checkpointLocation", lh.checkpoint(name)).trigger(**trigger(cfg, name, scheduled)).start())
     sink.bind(query)
     return query
+
+
+def bronze_changes(spark: SparkSession, cfg: Settings, system_table: str,
+                   options: dict[str, str] | None = None) -> DataFrame:
+    """Bronze as a stream of inserted and updated rows (for consumers downstream of bronze)."""
+    name = Lakehouse(cfg).ensure(spark, ensure_bronze(spark, cfg, system_table))
+    return (spark.readStream.format("delta").option("readChangeFeed", "true").options(**(options or {}))
+            .table(name).where(F.col("_change_type").isin("insert", "update_postimage"))
+            .drop(*CHANGE_FEED_COLUMNS))

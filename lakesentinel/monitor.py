@@ -1,0 +1,150 @@
+"""The running monitor: the one place that wires every stage together.
+
+Bronze streams land the system tables and, in the same micro-batch, hand them to the rules engine
+(alerts are written before bronze, so scoring adds no Delta hop); silver tasks curate; detector streams
+score windowed aggregates per entity from bronze; the lifecycle turns alerts into incidents and
+notifications; the worker delivers them. A metrics listener records every batch. Everything runs
+continuously (the monitor) or once, draining what is there (a scheduled run).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame, SparkSession
+
+from lakesentinel.alerts.sink import write_alerts
+from lakesentinel.lakehouse import Lakehouse
+from lakesentinel.logs import get_logger
+from lakesentinel.settings import Settings
+from lakesentinel.streams.bronze import BatchContext, bronze_changes
+from lakesentinel.streams.ingest import add_bronze
+from lakesentinel.streams.metrics import MetricsListener, MetricsRecorder
+from lakesentinel.streams.supervisor import Supervisor
+from lakesentinel.streams.triggers import trigger
+
+log = get_logger(__name__)
+
+
+@dataclass
+class MonitorOptions:
+    scheduled: bool = False
+    silver: bool = True
+    rules: bool = True
+    detectors: bool = True
+    lifecycle: bool = True
+    worker: bool = True
+    tables: list[str] | None = None  # sources to ingest (default: all configured)
+    detector_ids: list[str] | None = None  # detectors to run (default: all)
+    source_options: dict[str, str] = field(default_factory=dict)
+
+
+class Monitor:
+    def __init__(self, spark: SparkSession, cfg: Settings, options: MonitorOptions | None = None):
+        self.spark, self.cfg = spark, cfg
+        self.options = options or MonitorOptions()
+        self.recorder = MetricsRecorder()
+        self.listener = MetricsListener(self.recorder)
+        self.supervisor = Supervisor(recorder=self.recorder, flush=lambda: self.recorder.flush(spark, cfg))
+        self.engine = None
+        self.detector_specs = []
+        self._built = False
+
+    # ---- scoring on the hot path -------------------------------------------------------------------
+    def _score(self, batch: DataFrame, context: BatchContext) -> None:
+        alerts = self.engine.evaluate(context.system_table, batch, batch_id=context.batch_id or 0,
+                                      query_id=context.app_id or f"batch.{context.system_table}")
+        txn = (f"{context.app_id}.rules", context.batch_id) if context.batch_id is not None else None
+        write_alerts(self.spark, self.cfg, alerts, txn=txn)
+
+    def _hooks(self, system_table: str) -> list:
+        if self.engine is not None and system_table in self.engine.sources():
+            return [self._score]
+        return []
+
+    def _start_detector(self, spec):
+        from lakesentinel.detectors.stream import detector_stream
+
+        lh = Lakehouse(self.cfg)
+        name = f"detectors.{spec.id}"
+        alerts = detector_stream(self.spark, self.cfg, spec, bronze_changes(self.spark, self.cfg, spec.source))
+
+        def sink(df: DataFrame, batch_id: int) -> None:
+            write_alerts(self.spark, self.cfg, df, txn=(f"lakesentinel.{name}.{query.id}", batch_id))
+
+        query = (alerts.writeStream.foreachBatch(sink).queryName(name)
+                 .option("checkpointLocation", lh.checkpoint(name))
+                 .trigger(**trigger(self.cfg, name, self.options.scheduled)).start())
+        return query
+
+    # ---- wiring ------------------------------------------------------------------------------------
+    def build(self) -> Supervisor:
+        if self._built:
+            return self.supervisor
+        opts = self.options
+        if opts.rules:
+            from lakesentinel.rules.engine import RuleEngine
+
+            self.engine = RuleEngine(self.spark, self.cfg)
+        add_bronze(self.supervisor, self.spark, self.cfg, scheduled=opts.scheduled, tables=opts.tables,
+                   hooks=self._hooks, source_options=opts.source_options or None)
+        if opts.silver:
+            from lakesentinel.silver.plan import add_silver
+
+            add_silver(self.supervisor, self.spark, self.cfg)
+        if opts.detectors:
+            from lakesentinel.detectors.spec import load_specs
+
+            self.detector_specs = [s for s in load_specs(self.cfg.paths.resolve("detectors"))
+                                   if opts.detector_ids is None or s.id in opts.detector_ids]
+            for spec in self.detector_specs:
+                self.supervisor.add_stream(f"detectors.{spec.id}", lambda s=spec: self._start_detector(s))
+        self._built = True
+        return self.supervisor
+
+    def run(self, stop: threading.Event) -> None:
+        """Run until ``stop`` is set (SIGTERM in the CLI), then stop every part cleanly."""
+        self.build()
+        self.spark.streams.addListener(self.listener)
+        lifecycle = worker = None
+        worker_stop = threading.Event()
+        try:
+            if self.options.lifecycle:
+                from lakesentinel.alerts.lifecycle import start_lifecycle
+
+                lifecycle = start_lifecycle(self.spark, self.cfg)
+            if self.options.worker:
+                from lakesentinel.actions.worker import run_worker
+
+                worker = threading.Thread(target=run_worker, args=(self.cfg, worker_stop), name="action-worker",
+                                          daemon=True)
+                worker.start()
+            self.supervisor.run(stop)
+        finally:
+            worker_stop.set()
+            if lifecycle is not None:
+                lifecycle.stop()
+            if worker is not None:
+                worker.join(timeout=60)
+            self.spark.streams.removeListener(self.listener)
+
+    def run_once(self) -> dict:
+        """A scheduled run: drain every source through every stage once, then stop."""
+        self.options.scheduled = True
+        self.build()
+        self.spark.streams.addListener(self.listener)
+        try:
+            results = self.supervisor.run_once()
+            if self.options.lifecycle:
+                from lakesentinel.alerts.lifecycle import lifecycle_step
+
+                results["lifecycle"] = lifecycle_step(self.spark, self.cfg)
+            if self.options.worker:
+                from lakesentinel.actions.worker import Worker
+
+                results["worker"] = Worker(self.cfg, threading.Event()).run(until_idle=True)
+            return results
+        finally:
+            self.recorder.flush(self.spark, self.cfg)
+            self.spark.streams.removeListener(self.listener)
