@@ -27,7 +27,9 @@ def source_roots(cfg) -> list[Path]:
     from lakesentinel.lakehouse import Lakehouse
 
     lh = Lakehouse(cfg)
-    names = [lh.source(t) for t in cfg.sources] + [cfg.simulator.ground_truth_table]
+    from lakesentinel.simulator.run import conditions_table
+
+    names = [lh.source(t) for t in cfg.sources] + [cfg.simulator.ground_truth_table, conditions_table(cfg)]
     return [Path(lh.location(n)) for n in names]
 
 

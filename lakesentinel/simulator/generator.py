@@ -21,7 +21,7 @@ from lakesentinel.simulator.jobs import JobRunner
 from lakesentinel.simulator.organisation import NODE_TYPES, Organisation
 from lakesentinel.simulator.pipelines import pipelines_day
 from lakesentinel.simulator.profiles import profile as get_profile
-from lakesentinel.simulator.scenarios import GroundTruth, inject_all, resolve
+from lakesentinel.simulator.scenarios import GroundTruth, inject_all, resolve, standing_conditions
 from lakesentinel.simulator.sql import WarehouseDay
 
 Rows = dict[str, list[dict]]
@@ -46,6 +46,7 @@ class Simulator:
             self.org, self.effects, AuditFactory(self.org, ids, rng), ids, rng,
             resolve(scenarios) if scenarios != [] else [], per_type, warmup)
         self.correction_share = correction_share
+        self.conditions: list[GroundTruth] = standing_conditions(self.org, Ids(np.random.default_rng([seed, 2])))
 
     @property
     def start(self) -> int:

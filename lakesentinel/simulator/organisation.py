@@ -375,8 +375,9 @@ class Organisation:
                         "schedule": {"quartz_cron_expression": cron, "timezone_id": "UTC"}},
             "trigger_type": "CRON", "run_as_user_name": job.run_as.name, "creator_user_name": job.creator.name,
             "paused": paused, "timeout_seconds": timeout,
+            # The SLA covers the run, not just execution: job clusters take minutes to start.
             "health_rules": [{"metric": "RUN_DURATION_SECONDS", "operator": "GREATER_THAN",
-                              "value": int(job.mean_minutes * 60 * 3)}],
+                              "value": int(job.mean_minutes * 60 * 3) + 900}],
             "deployment": {"kind": "BUNDLE", "metadata_file_path": f"/Workspace/bundles/{job.team}/databricks.yml"}
             if job.job_id[-1] in "0123" else None,
             "create_time": create_time,

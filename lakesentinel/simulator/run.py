@@ -46,8 +46,15 @@ def _write(writer: SourceWriter, batch: Rows, metadata: dict | None) -> int:
 
 
 def write_ground_truth(writer: SourceWriter, cfg: Settings, sim: Simulator) -> None:
+    """Injected scenarios to the ground-truth table; standing conditions to ``<schema>.conditions`` beside it."""
     rows = [t.row() for t in sim.truths]
     writer.write_table(cfg.simulator.ground_truth_table, pa.Table.from_pylist(rows, schema=GROUND_TRUTH_SCHEMA))
+    conditions = [c.row() for c in sim.conditions]
+    writer.write_table(conditions_table(cfg), pa.Table.from_pylist(conditions, schema=GROUND_TRUTH_SCHEMA))
+
+
+def conditions_table(cfg: Settings) -> str:
+    return cfg.simulator.ground_truth_table.rsplit(".", 1)[0] + ".conditions"
 
 
 def run_batch(cfg: Settings, sim: Simulator, on_day: Callable[[int, int], None] | None = None) -> RunSummary:

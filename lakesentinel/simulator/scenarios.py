@@ -315,6 +315,30 @@ SCENARIOS: dict[str, type[Scenario]] = {
 }
 
 
+def standing_conditions(org: Organisation, ids: Ids) -> list[GroundTruth]:
+    """Conditions the organisation has by design, which rules rightly report but no scenario injected.
+
+    Jobs scheduled on all-purpose clusters (a cost finding), and the all-purpose clusters that hourly
+    jobs keep up around the clock. Evaluations count an incident on one of these as a true finding,
+    not a false alarm, and leave them out of scenario recall.
+    """
+    out = []
+    for job in org.jobs:
+        if job.compute != "all_purpose":
+            continue
+        first = job.versions[0]
+        start = max(org.start, first["create_time"])
+        end = next((v["delete_time"] for v in job.versions if v["delete_time"] is not None), org.end)
+        out.append(GroundTruth(ids.uuid(), "job_on_all_purpose_compute", "cost", start, end, job.workspace_id,
+                               "job", job.job_id, {"job_id": job.job_id, "cluster_id": job.all_purpose_cluster},
+                               "Scheduled job runs on an all-purpose cluster"))
+        if job.period_hours <= 2:
+            out.append(GroundTruth(ids.uuid(), "all_purpose_cluster_always_on", "cost", start, end, job.workspace_id,
+                                   "cluster", job.all_purpose_cluster, {"cluster_id": job.all_purpose_cluster},
+                                   "All-purpose cluster kept up around the clock by an hourly job"))
+    return out
+
+
 def resolve(types: list[str] | None) -> list[str]:
     if types is None:
         return list(SCENARIOS)
