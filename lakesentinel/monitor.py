@@ -17,8 +17,9 @@ from pyspark.sql import DataFrame, SparkSession
 from lakesentinel.alerts.sink import write_alerts
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.logs import get_logger
+from lakesentinel.rules.emit import alerts_frame
 from lakesentinel.settings import Settings
-from lakesentinel.streams.bronze import BatchContext, bronze_changes
+from lakesentinel.streams.bronze import BatchContext, bronze_changes, scheduler_pool
 from lakesentinel.streams.ingest import add_bronze
 from lakesentinel.streams.metrics import MetricsListener, MetricsRecorder
 from lakesentinel.streams.supervisor import Supervisor
@@ -53,10 +54,11 @@ class Monitor:
 
     # ---- scoring on the hot path -------------------------------------------------------------------
     def _score(self, batch: DataFrame, context: BatchContext) -> None:
-        alerts = self.engine.evaluate(context.system_table, batch, batch_id=context.batch_id or 0,
-                                      query_id=context.app_id or f"batch.{context.system_table}")
-        txn = (f"{context.app_id}.rules", context.batch_id) if context.batch_id is not None else None
-        write_alerts(self.spark, self.cfg, alerts, txn=txn)
+        records = self.engine.evaluate_records(context.system_table, batch, batch_id=context.batch_id,
+                                               query_id=context.app_id)
+        if records:  # most batches alert on nothing: no commit for them
+            alerts = alerts_frame(self.spark, records)
+            write_alerts(self.spark, self.cfg, alerts, txn=(f"{context.app_id}.rules", context.batch_id))
 
     def _hooks(self, system_table: str) -> list:
         if self.engine is not None and system_table in self.engine.sources():
@@ -71,11 +73,13 @@ class Monitor:
         alerts = detector_stream(self.spark, self.cfg, spec, bronze_changes(self.spark, self.cfg, spec.source))
 
         def sink(df: DataFrame, batch_id: int) -> None:
+            df.sparkSession.sparkContext.setLocalProperty("spark.scheduler.pool", "scoring")
             write_alerts(self.spark, self.cfg, df, txn=(f"lakesentinel.{name}.{query.id}", batch_id))
 
-        query = (alerts.writeStream.foreachBatch(sink).queryName(name)
-                 .option("checkpointLocation", lh.checkpoint(name))
-                 .trigger(**trigger(self.cfg, name, self.options.scheduled)).start())
+        with scheduler_pool(self.spark, "scoring"):
+            query = (alerts.writeStream.foreachBatch(sink).queryName(name)
+                     .option("checkpointLocation", lh.checkpoint(name))
+                     .trigger(**trigger(self.cfg, name, self.options.scheduled)).start())
         return query
 
     # ---- wiring ------------------------------------------------------------------------------------
@@ -102,6 +106,15 @@ class Monitor:
                 self.supervisor.add_stream(f"detectors.{spec.id}", lambda s=spec: self._start_detector(s))
         self._built = True
         return self.supervisor
+
+    def caught_up(self) -> bool:
+        """Every stream's last micro-batch read nothing new and every task has run at least once."""
+        streams = [spec.query for spec in self.supervisor.streams]
+        if not streams or any(q is None for q in streams):
+            return False
+        progress = [q.lastProgress for q in streams]
+        return (all(p is not None and p["numInputRows"] == 0 for p in progress)
+                and all(task.runs > 0 for task in self.supervisor.tasks))
 
     def run(self, stop: threading.Event) -> None:
         """Run until ``stop`` is set (SIGTERM in the CLI), then stop every part cleanly."""

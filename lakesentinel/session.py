@@ -19,6 +19,18 @@ from lakesentinel.settings import Settings, settings as current_settings
 _lock = threading.Lock()
 
 
+# Landing and scoring (the alert hot path) get most of the machine when curation competes for it.
+POOLS = {"hot": (6, 1), "scoring": (3, 0), "background": (1, 0)}  # name: (weight, minShare)
+
+
+def _allocation_file(directory: Path) -> Path:
+    pools = "".join(f'<pool name="{name}"><schedulingMode>FIFO</schedulingMode><weight>{w}</weight>'
+                    f"<minShare>{m}</minShare></pool>" for name, (w, m) in POOLS.items())
+    path = directory / "fairscheduler.xml"
+    path.write_text(f'<?xml version="1.0"?><allocations>{pools}</allocations>')
+    return path
+
+
 def _local_session(cfg: Settings) -> SparkSession:
     from lakesentinel.setup_jars import cached_jars
 
@@ -48,6 +60,8 @@ def _local_session(cfg: Settings) -> SparkSession:
         .config("spark.sql.streaming.stateStore.providerClass",
                 "org.apache.spark.sql.execution.streaming.state.RocksDBStateStoreProvider")
         .config("spark.sql.warehouse.dir", str(home / "spark-warehouse"))
+        .config("spark.scheduler.mode", "FAIR")
+        .config("spark.scheduler.allocation.file", str(_allocation_file(home)))
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={home}")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.python.worker.reuse", "true")

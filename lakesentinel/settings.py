@@ -187,12 +187,16 @@ def _origin(loc: tuple[Any, ...], file: Path) -> str:
     return str(file)
 
 
+# YAML files in config/ that are not environments.
+_NOT_ENVIRONMENTS = {"routes", "quality"}
+
+
 def load_settings(environment: str | None = None, directory: Path | None = None) -> Settings:
     """Read, expand and validate ``<directory>/<environment>.yaml``; raise ConfigError on any problem."""
     environment = environment or os.environ.get("LAKESENTINEL_ENV", "local")
     file = (directory or config_dir()) / f"{environment}.yaml"
     if not file.is_file():
-        available = sorted(p.stem for p in file.parent.glob("*.yaml") if p.stem != "routes")
+        available = sorted(p.stem for p in file.parent.glob("*.yaml") if p.stem not in _NOT_ENVIRONMENTS and "." not in p.stem)
         raise ConfigError(f"{file}: no such configuration file (environments here: {', '.join(available) or 'none'})")
     try:
         raw = yaml.safe_load(file.read_text()) or {}

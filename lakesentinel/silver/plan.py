@@ -10,6 +10,7 @@ from lakesentinel.silver.events import AuditTask, QueryTask, WarehouseEventTask
 from lakesentinel.silver.runs import JobRunTask, TaskRunTask
 from lakesentinel.silver.task import SilverTask, TaskResult
 from lakesentinel.silver.usage import UsageTask
+from lakesentinel.streams.bronze import scheduler_pool
 from lakesentinel.streams.supervisor import Supervisor
 
 
@@ -25,5 +26,10 @@ def run_silver(spark: SparkSession, cfg: Settings) -> list[TaskResult]:
 
 def add_silver(supervisor: Supervisor, spark: SparkSession, cfg: Settings) -> Supervisor:
     for task in silver_tasks():
-        supervisor.add_task(task.name, lambda t=task: t.run(spark, cfg), cfg.silver.interval_s)
+        supervisor.add_task(task.name, lambda t=task: _run(spark, cfg, t), cfg.silver.interval_s)
     return supervisor
+
+
+def _run(spark: SparkSession, cfg: Settings, task: SilverTask) -> TaskResult:
+    with scheduler_pool(spark, "background"):  # curation yields the machine to landing and scoring
+        return task.run(spark, cfg)

@@ -76,12 +76,14 @@ def run_batch(cfg: Settings, sim: Simulator, on_day: Callable[[int, int], None] 
 
 def run_live(cfg: Settings, sim: Simulator, rate: float, interval_s: float = 1.0,
              duration_s: float | None = None, on_tick: Callable[[int, int, int], None] | None = None,
-             stop: Callable[[], bool] | None = None, catch_up_days: int = 0) -> RunSummary:
+             stop: Callable[[], bool] | None = None, catch_up_days: int = 0,
+             gate: Callable[[], None] | None = None) -> RunSummary:
     """Append ``rate`` events per second of wall time, in event-time order, in small stamped commits.
 
     Each commit's ``userMetadata`` carries the wall-clock time it was made and the simulated time it
     reached, so that a benchmark can tell when a row landed. The first ``catch_up_days`` are written at
-    once, a commit per table per day (history for detectors to warm up on), before pacing begins.
+    once, a commit per table per day (history for detectors to warm up on), before pacing begins;
+    ``gate`` (if given) is called then and pacing starts when it returns.
     """
     began = time.perf_counter()
     writer = SourceWriter(cfg)
@@ -96,6 +98,11 @@ def run_live(cfg: Settings, sim: Simulator, rate: float, interval_s: float = 1.0
         loaded += 1
         commits += _write(writer, timeline.release(sim.start + (day + 1) * DAY),
                           {"simulator": "live", "catch_up_day": day, "wall_clock": time.time()})
+    if on_tick and loaded:
+        on_tick(0, 0, sim.start + loaded * DAY)
+    if gate is not None:
+        gate()
+    began = time.perf_counter()
     tick = 0
     per_tick = max(1, int(rate * interval_s))
     next_at = time.monotonic()

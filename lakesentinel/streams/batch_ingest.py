@@ -36,6 +36,13 @@ def _row_hash(columns: list[str]):
     return F.md5(F.to_json(F.struct(*[F.col(f"`{c}`") for c in columns])))
 
 
+def _context(spark: SparkSession, system_table: str, target: str) -> BatchContext:
+    """Hooks see the bronze version the batch will build on as its batch id: it grows with every
+    batch that changes bronze and repeats when a batch is re-run after a crash (replay-safe hooks)."""
+    version = DeltaTable.forName(spark, target).history(1).select("version").first()[0]
+    return BatchContext(system_table, int(version), f"lakesentinel.bronze.{system_table}.batch")
+
+
 def _merge(spark: SparkSession, target: str, changed: DataFrame, key: tuple[str, ...]) -> None:
     on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in key)
     (DeltaTable.forName(spark, target).alias("t").merge(changed.alias("s"), on)
@@ -76,8 +83,12 @@ def ingest_hwm(spark: SparkSession, cfg: Settings, system_table: str, *, hooks: 
                    .where(F.col("_seen").isNull() | (F.col(time_col) > F.col("_seen"))).drop("_seen")
                    .persist())
         written = changed.count()
-        for hook in hooks:
-            hook(changed, BatchContext(system_table, None, None))
+        # Only a batch that changes bronze advances its version: an empty one must not look like a
+        # replay of the previous batch to the hooks.
+        if hooks and written:
+            context = _context(spark, system_table, target)
+            for hook in hooks:
+                hook(changed, context)
         if written:
             _merge(spark, target, changed, table.natural_key)
         changed.unpersist()
@@ -102,8 +113,12 @@ def ingest_snapshot(spark: SparkSession, cfg: Settings, system_table: str, *, ho
                    .where(F.col("_seen").isNull() | (F.col("_seen") != F.col("_h")))
                    .drop("_seen", "_h").persist())
         read, written = rows.count(), changed.count()
-        for hook in hooks:
-            hook(changed, BatchContext(system_table, None, None))
+        # Only a batch that changes bronze advances its version: an empty one must not look like a
+        # replay of the previous batch to the hooks.
+        if hooks and written:
+            context = _context(spark, system_table, target)
+            for hook in hooks:
+                hook(changed, context)
         if written:
             _merge(spark, target, changed, table.natural_key)
         changed.unpersist()

@@ -10,6 +10,7 @@ the checkpoint guarantees nothing is lost. Hooks run on the same micro-batch bef
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -36,14 +37,15 @@ METADATA_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 METADATA = {name for name, _ in METADATA_COLUMNS}
 CHANGE_FEED_COLUMNS = ("_change_type", "_commit_version", "_commit_timestamp")
+HOT_POOL = "hot"  # the scheduler pool of landing and scoring (see session.py)
 
 @dataclass(frozen=True)
 class BatchContext:
     """What a hook knows about the batch it sees.
 
     ``app_id`` is stable across restarts from the same checkpoint and new for a new one; with
-    ``batch_id`` it makes a hook's own Delta writes idempotent (``txnAppId``/``txnVersion``). Batch
-    ingestion (HWM, snapshot) has no batch id (None): hooks then write idempotently by key instead.
+    ``batch_id`` (increasing, and the same again when a batch is re-run after a crash) it makes a
+    hook's own Delta writes idempotent (``txnAppId``/``txnVersion``).
     """
 
     system_table: str
@@ -127,6 +129,8 @@ class BronzeSink:
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         self._ready.wait()
+        # Jobs started from this callback thread would not inherit the query's pool otherwise.
+        batch.sparkSession.sparkContext.setLocalProperty("spark.scheduler.pool", HOT_POOL)
         if self.hooks:
             batch = batch.persist()
         try:
@@ -153,10 +157,23 @@ def start_bronze_stream(spark: SparkSession, cfg: Settings, system_table: str, *
     stream = source_stream(spark, cfg, system_table, source_options)
     name = f"bronze.{system_table}"
     sink = BronzeSink(cfg, system_table, target, hooks)
-    query = (stream.writeStream.foreachBatch(sink).queryName(name)
-             .option("checkpointLocation", lh.checkpoint(name)).trigger(**trigger(cfg, name, scheduled)).start())
+    with scheduler_pool(spark, HOT_POOL):
+        query = (stream.writeStream.foreachBatch(sink).queryName(name)
+                 .option("checkpointLocation", lh.checkpoint(name)).trigger(**trigger(cfg, name, scheduled)).start())
     sink.bind(query)
     return query
+
+
+@contextmanager
+def scheduler_pool(spark: SparkSession, pool: str):
+    """Jobs (and streams started) in this block run in ``pool`` of the FAIR scheduler."""
+    sc = spark.sparkContext
+    previous = sc.getLocalProperty("spark.scheduler.pool")
+    sc.setLocalProperty("spark.scheduler.pool", pool)
+    try:
+        yield
+    finally:
+        sc.setLocalProperty("spark.scheduler.pool", previous)
 
 
 def bronze_changes(spark: SparkSession, cfg: Settings, system_table: str,

@@ -8,12 +8,17 @@ from pyspark.sql import SparkSession
 
 from lakesentinel.settings import Settings
 from lakesentinel.streams.batch_ingest import BATCH_INGEST
-from lakesentinel.streams.bronze import Hook, start_bronze_stream
+from lakesentinel.streams.bronze import HOT_POOL, Hook, scheduler_pool, start_bronze_stream
 from lakesentinel.streams.supervisor import Supervisor
 from lakesentinel.streams.triggers import interval_seconds
 
 # Batch sources are polled less often than the continuous trigger unless configured per stream.
 DEFAULT_INTERVAL_S = {"hwm": 5.0, "snapshot": 60.0}
+
+
+def _batch(spark: SparkSession, cfg: Settings, table: str, mode: str, hooks: list[Hook]):
+    with scheduler_pool(spark, HOT_POOL if hooks else "background"):
+        return BATCH_INGEST[mode](spark, cfg, table, hooks=hooks)
 
 
 def add_bronze(supervisor: Supervisor, spark: SparkSession, cfg: Settings, *, scheduled: bool,
@@ -28,6 +33,5 @@ def add_bronze(supervisor: Supervisor, spark: SparkSession, cfg: Settings, *, sc
         else:
             interval = (interval_seconds(cfg, name) if name in cfg.triggers.per_stream
                         else DEFAULT_INTERVAL_S[mode])
-            supervisor.add_task(name, lambda t=table, m=mode: BATCH_INGEST[m](spark, cfg, t, hooks=hooks(t)),
-                                interval)
+            supervisor.add_task(name, lambda t=table, m=mode: _batch(spark, cfg, t, m, hooks(t)), interval)
     return supervisor

@@ -16,6 +16,8 @@ def cli_home(tmp_path, monkeypatch):
     from lakesentinel import settings as settings_module
 
     monkeypatch.setenv("LAKESENTINEL_HOME", str(tmp_path))
+    # the full routing tree (Slack, Jira, SQL alerts, webhooks), not the console-only local one
+    monkeypatch.setenv("LAKESENTINEL__PATHS__ROUTES", "config/routes.yaml")
     monkeypatch.setenv("COLUMNS", "200")
     settings_module.settings.cache_clear()
     yield

@@ -1,0 +1,98 @@
+"""How well the monitor did on simulated data: incidents matched against injected scenarios.
+
+An incident matches a scenario when it names one of the scenario's entities (a user, cluster,
+warehouse, job or workspace) and its event-time span overlaps the scenario's window, widened because
+rules and detectors see windows (up to a day before, a few hours after). Incidents on a standing
+condition of the simulated organisation (``lakesentinel_sim.conditions``) are true findings too; any
+other incident is a false one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+BEFORE = timedelta(hours=24)
+AFTER = timedelta(hours=6)
+
+
+@dataclass
+class Outcome:
+    scenarios: int
+    found: int
+    by_type: dict[str, tuple[int, int]]  # type -> (found, injected)
+    incidents: int
+    true_incidents: int
+    condition_incidents: int
+    false_incidents: list[dict]
+    simulated_days: float
+    missed: list[dict] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.scenarios if self.scenarios else 1.0
+
+    @property
+    def false_per_day(self) -> float:
+        return len(self.false_incidents) / self.simulated_days if self.simulated_days else 0.0
+
+
+def _naive(ts: datetime | None) -> datetime | None:
+    return ts.replace(tzinfo=None) if ts is not None and ts.tzinfo is not None else ts
+
+
+def _identifiers(truth: dict) -> set[str]:
+    ids = {truth.get("entity_id")} | set(_mapping(truth.get("entities")).values())
+    return {i for i in ids if i}
+
+
+def _mapping(value) -> dict:
+    """Map columns arrive as dicts from Spark and as lists of pairs from delta-rs."""
+    return dict(value) if value else {}
+
+
+def matches(incident: dict, truth: dict) -> bool:
+    ids = _identifiers(truth)
+    named = (incident.get("entity_id") in ids
+             or any(v in ids for v in _mapping(incident.get("labels")).values())
+             or (truth.get("entity_type") == "workspace" and incident.get("workspace_id") == truth.get("entity_id")
+                 and incident.get("domain") == truth.get("domain")))
+    if not named:
+        return False
+    first, last = _naive(incident.get("first_seen")), _naive(incident.get("last_seen"))
+    start, end = _naive(truth["start_time"]), _naive(truth["end_time"])
+    return first is not None and last is not None and first <= end + AFTER and last >= start - BEFORE
+
+
+def evaluate(incidents: list[dict], truths: list[dict], conditions: list[dict], simulated_days: float) -> Outcome:
+    found_ids = set()
+    by_type: dict[str, list[int]] = {}
+    true_incidents = condition_incidents = 0
+    false = []
+    for inc in incidents:
+        hits = [t for t in truths if matches(inc, t)]
+        for t in hits:
+            found_ids.add(t["scenario_id"])
+        if hits:
+            true_incidents += 1
+        elif any(matches(inc, c) for c in conditions):
+            condition_incidents += 1
+        else:
+            false.append(inc)
+    for t in truths:
+        counts = by_type.setdefault(t["scenario_type"], [0, 0])
+        counts[1] += 1
+        counts[0] += t["scenario_id"] in found_ids
+    missed = [t for t in truths if t["scenario_id"] not in found_ids]
+    return Outcome(len(truths), len(found_ids), {k: (v[0], v[1]) for k, v in sorted(by_type.items())},
+                   len(incidents), true_incidents, condition_incidents, false, simulated_days, missed)
+
+
+def percentiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p95": None, "p99": None, "n": 0}
+    arr = np.array(values, dtype=float)
+    return {"p50": float(np.percentile(arr, 50)), "p95": float(np.percentile(arr, 95)),
+            "p99": float(np.percentile(arr, 99)), "n": len(values)}
