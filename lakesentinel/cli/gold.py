@@ -103,6 +103,8 @@ def views(
 def maintain(
     layer: Annotated[Optional[list[str]], typer.Option(help="Layer to maintain (bronze, silver, gold, ops); repeat "
                                                             "for several; all when omitted.")] = None,
+    table: Annotated[Optional[list[str]], typer.Option(help="Only this table (e.g. plt_gold.fact_cost_daily); "
+                                                            "repeat for several.")] = None,
     retain_hours: Annotated[int, typer.Option(min=168, help="History VACUUM keeps, in hours (at least a week: "
                                                             "change-feed readers and time travel need it).")] = 168,
     optimize: Annotated[bool, typer.Option(help="Run OPTIMIZE (compaction; Z-ORDER or liquid clustering for gold facts).")] = True,
@@ -113,7 +115,8 @@ def maintain(
     from lakesentinel.gold.maintenance import check, maintain as run
 
     with console.status("maintaining tables"):
-        results = run(spark(), settings(), layer, optimize=optimize, vacuum=vacuum, retain_hours=retain_hours)
+        results = run(spark(), settings(), layer, tables=table, optimize=optimize, vacuum=vacuum,
+                      retain_hours=retain_hours)
     table = Table("table", "z-order", "files removed", "files added", "files vacuumed", "seconds", "error")
     for r in results:
         table.add_row(r.table, ", ".join(r.zorder_by), str(r.files_removed), str(r.files_added),

@@ -190,13 +190,21 @@ def _stored_version(spark: SparkSession, name: str) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
 
 
+# Tables this process has brought to their file's version: (Spark application, name, location, version).
+_APPLIED: set[tuple[str, str, str | None, int]] = set()
+
+
 def apply_table(spark: SparkSession, cfg: Settings, settings: GoldSettings, ddl: TableDdl) -> str:
     """Create the table if it is missing; bring a table made by an older file up to this version."""
     lh = Lakehouse(cfg)
     name = lh.create_table(spark, ddl.name, ", ".join(c.ddl for c in ddl.columns), properties=ddl.properties,
                            comment=ddl.comment, **ddl.layout(settings))
+    done = (spark.sparkContext.applicationId, name, lh.location(name), ddl.version)
+    if done in _APPLIED:
+        return name
     stored = _stored_version(spark, name)
     if stored == ddl.version:
+        _APPLIED.add(done)
         return name
     if stored is not None and stored > ddl.version:
         raise GoldDdlError(f"{name} was made by version {stored} of {ddl.path.name}, newer than this "
@@ -212,6 +220,7 @@ def apply_table(spark: SparkSession, cfg: Settings, settings: GoldSettings, ddl:
     if added:
         spark.sql(f"ALTER TABLE {quote(name)} ADD COLUMNS ({', '.join(added)})")
     spark.sql(f"ALTER TABLE {quote(name)} SET TBLPROPERTIES ('{VERSION_PROPERTY}' = '{ddl.version}')")
+    _APPLIED.add(done)
     return name
 
 

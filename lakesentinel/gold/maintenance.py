@@ -57,10 +57,12 @@ def lakehouse_tables(spark: SparkSession, cfg: Settings, layers: list[str]) -> l
     return sorted(names)
 
 
-def maintain(spark: SparkSession, cfg: Settings, layers: list[str] | None = None, *, optimize: bool = True,
-             vacuum: bool = True, retain_hours: int = MIN_RETAIN_HOURS) -> list[MaintenanceResult]:
+def maintain(spark: SparkSession, cfg: Settings, layers: list[str] | None = None, *, tables: list[str] | None = None,
+             optimize: bool = True, vacuum: bool = True,
+             retain_hours: int = MIN_RETAIN_HOURS) -> list[MaintenanceResult]:
     """OPTIMIZE and VACUUM every table of ``layers`` (all by default). A table that fails is reported in
-    its result's ``error`` and the rest still run; see :func:`check`."""
+    its result's ``error`` and the rest still run; see :func:`check`. ``tables`` limits the run to those
+    tables (by name, with or without the schema)."""
     if retain_hours < MIN_RETAIN_HOURS:
         raise MaintenanceError(f"retain_hours {retain_hours} is below {MIN_RETAIN_HOURS}: change-feed readers "
                                "and time travel need a week of history")
@@ -71,7 +73,14 @@ def maintain(spark: SparkSession, cfg: Settings, layers: list[str] | None = None
     settings = load_gold_settings(cfg)
     zorder = {d.name: d.zorder_by(settings) for d in ddl.all_table_ddl(cfg)}
     results = []
-    for name in lakehouse_tables(spark, cfg, layers):
+    names = lakehouse_tables(spark, cfg, layers)
+    if tables:
+        wanted = set(tables)
+        names = [n for n in names if n in wanted or n.split(".")[-1] in wanted or ".".join(n.split(".")[-2:]) in wanted]
+        missing = wanted - {p for n in names for p in (n, n.split(".")[-1], ".".join(n.split(".")[-2:]))}
+        if missing:
+            raise MaintenanceError(f"no such table(s) in {', '.join(layers)}: {', '.join(sorted(missing))}")
+    for name in names:
         began = time.perf_counter()
         result = MaintenanceResult(name, zorder.get(name, []))
         try:

@@ -40,6 +40,15 @@ class Snapshot:
     def __post_init__(self) -> None:
         self.lh = Lakehouse(self.cfg)
         self.offsets = Offsets(self.spark, self.cfg)
+        self._offsets: dict[tuple[str, str], int | None] | None = None
+
+    def offset(self, task: str, name: str) -> int | None:
+        """The change-feed version ``task`` has built ``name`` up to (read once per build, for all tasks)."""
+        if self._offsets is None:
+            rows = (self.spark.table(self.offsets.table).where(F.col("task").startswith("gold."))
+                    .select("task", "source", "last_cdf_version").collect())
+            self._offsets = {(r["task"], r["source"]): r["last_cdf_version"] for r in rows}
+        return self._offsets.get((task, name))
 
     # ---- names ---------------------------------------------------------------------------------
     def silver(self, table: str) -> str:
@@ -75,7 +84,7 @@ class Snapshot:
         """Rows committed to ``name`` after ``task``'s offset, up to the pinned version, with
         ``_change_type``; None when nothing changed. Raises RebuildAll when the offset cannot be used."""
         end = self.version(name)
-        last = self.offsets.get(task, name).last_cdf_version
+        last = self.offset(task, name)
         if last is None:
             raise RebuildAll(f"{task}: no offset for {name}")
         if end is None:
@@ -98,6 +107,8 @@ class Snapshot:
             version = self.version(name)
             if version is not None:
                 self.offsets.put(task, name, last_cdf_version=version, rows_written=rows_written)
+                if self._offsets is not None:
+                    self._offsets[(task, name)] = version
 
 
 def empty_schema(spark: SparkSession, cfg: Settings, name: str) -> T.StructType:
