@@ -46,9 +46,12 @@ def load_gold_settings(cfg: Settings) -> GoldSettings:
     if cfg.environment not in data:
         raise ConfigError(f"{path}: no section '{cfg.environment}' for this environment "
                           f"(sections: {', '.join(sorted(data)) or 'none'})")
+    section = data[cfg.environment] or {}
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: key '{cfg.environment}': expected a mapping of settings, got {section!r}")
     try:
-        return GoldSettings(**(data[cfg.environment] or {}))
-    except (ValidationError, TypeError) as exc:
+        return GoldSettings(**section)
+    except ValidationError as exc:
         problems = [f"key '{cfg.environment}.{'.'.join(str(p) for p in e['loc'])}': {e['msg']}"
-                    for e in getattr(exc, "errors", lambda: [{"loc": (), "msg": str(exc)}])()]
+                    + (f" (got {e['input']!r})" if e["type"] != "missing" else "") for e in exc.errors()]
         raise ConfigError(f"{path}: " + "; ".join(problems)) from None

@@ -103,12 +103,23 @@ class Snapshot:
         return rows.where(F.col("_change_type").isin(*CHANGE_TYPES))
 
     def commit(self, task: str, names: list[str], rows_written: int = 0) -> None:
-        for name in names:
-            version = self.version(name)
-            if version is not None:
-                self.offsets.put(task, name, last_cdf_version=version, rows_written=rows_written)
-                if self._offsets is not None:
-                    self._offsets[(task, name)] = version
+        """Move ``task``'s offsets for ``names`` to their pinned versions, in one MERGE."""
+        pinned = [(task, n, self.version(n), rows_written) for n in names if self.version(n) is not None]
+        if not pinned:
+            return
+        update = self.spark.createDataFrame(pinned, "task string, source string, last_cdf_version bigint, "
+                                                    "rows_written bigint")
+        (DeltaTable.forName(self.spark, self.offsets.table).alias("t")
+         .merge(update.alias("s"), "t.task = s.task AND t.source = s.source")
+         .whenMatchedUpdate(set={"last_cdf_version": "s.last_cdf_version", "updated_at": "current_timestamp()",
+                                 "rows_written": "s.rows_written"})
+         .whenNotMatchedInsert(values={"task": "s.task", "source": "s.source",
+                                       "last_cdf_version": "s.last_cdf_version",
+                                       "updated_at": "current_timestamp()", "rows_read": "0",
+                                       "rows_written": "s.rows_written"})
+         .execute())
+        if self._offsets is not None:
+            self._offsets.update({(t, n): v for t, n, v, _ in pinned})
 
 
 def empty_schema(spark: SparkSession, cfg: Settings, name: str) -> T.StructType:

@@ -59,10 +59,14 @@ def load_catalogue(path: Path = CATALOGUE) -> list[SecurityEventType]:
     out = []
     for i, item in enumerate(data):
         where = f"{path}:{lines[i] if i < len(lines) else 0}: entry #{i + 1}"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {item!r}")
         try:
             entry = SecurityEventType(**item)
-        except (ValidationError, TypeError) as exc:
-            raise ConfigError(f"{where}: {exc}") from None
+        except ValidationError as exc:
+            problems = [f"key '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}"
+                        + (f" (got {e['input']!r})" if e["type"] != "missing" else "") for e in exc.errors()]
+            raise ConfigError(f"{where}: " + "; ".join(problems)) from None
         if entry.when:
             try:
                 sqlglot.parse_one(entry.when, dialect="spark")

@@ -75,7 +75,7 @@ scored AS (
 )
 SELECT
   *,
-  list_cost / sum(list_cost) OVER (PARTITION BY date_key) AS share_of_day,
+  CAST(list_cost / sum(list_cost) OVER (PARTITION BY date_key) AS DOUBLE) AS share_of_day,
   rank() OVER (PARTITION BY date_key ORDER BY list_cost DESC) AS cost_rank,
   CASE WHEN increase IS NOT NULL THEN rank() OVER (PARTITION BY date_key ORDER BY increase DESC NULLS LAST) END
     AS increase_rank

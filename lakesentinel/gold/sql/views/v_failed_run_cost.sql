@@ -27,7 +27,7 @@ SELECT
   r.failed_runs / r.runs AS failure_rate,
   coalesce(r.failed_list_cost, 0) AS failed_list_cost,
   r.list_cost,
-  r.failed_list_cost / nullif(r.list_cost, 0) AS failed_cost_share,
+  CAST(r.failed_list_cost / nullif(r.list_cost, 0) AS DOUBLE) AS failed_cost_share,
   r.failed_hours,
   r.last_failed_at,
   r.last_result_state,

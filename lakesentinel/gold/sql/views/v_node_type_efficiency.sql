@@ -25,10 +25,10 @@ SELECT
   sum(u.billed_hours) AS billed_hours,
   sum(u.usage_quantity) AS usage_quantity,
   sum(u.list_cost) AS list_cost,
-  sum(u.usage_quantity) / nullif(sum(u.billed_hours), 0) AS dbus_per_billed_hour,
-  sum(u.list_cost) / nullif(sum(u.billed_hours), 0) AS cost_per_billed_hour,
+  CAST(sum(u.usage_quantity) AS DOUBLE) / nullif(sum(u.billed_hours), 0) AS dbus_per_billed_hour,
+  CAST(sum(u.list_cost) AS DOUBLE) / nullif(sum(u.billed_hours), 0) AS cost_per_billed_hour,
   sum(u.list_cost) / nullif(sum(u.usage_quantity), 0) AS cost_per_dbu,
-  sum(u.usage_quantity) / nullif(sum(u.billed_hours) * n.core_count, 0) AS dbus_per_core_hour
+  CAST(sum(u.usage_quantity) AS DOUBLE) / nullif(sum(u.billed_hours) * n.core_count, 0) AS dbus_per_core_hour
 FROM usage u
 LEFT JOIN {gold}.dim_node_type n ON n.node_type_key = u.node_type_key
 GROUP BY u.node_type, n.core_count, n.memory_mb, n.gpu_count

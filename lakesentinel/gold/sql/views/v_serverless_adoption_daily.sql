@@ -8,7 +8,8 @@ SELECT
   billing_origin_product,
   sum(list_cost) AS list_cost,
   sum(CASE WHEN is_serverless THEN list_cost ELSE 0 END) AS serverless_list_cost,
-  sum(CASE WHEN is_serverless THEN list_cost ELSE 0 END) / nullif(sum(list_cost), 0) AS serverless_share,
+  CAST(sum(CASE WHEN is_serverless THEN list_cost ELSE 0 END) / nullif(sum(list_cost), 0) AS DOUBLE)
+    AS serverless_share,
   sum(usage_quantity) AS usage_quantity,
   sum(CASE WHEN is_serverless THEN usage_quantity ELSE 0 END) AS serverless_usage_quantity
 FROM {gold}.fact_cost_daily

@@ -18,6 +18,6 @@ SELECT
   d.usage_unit,
   d.usage_quantity,
   d.list_cost,
-  d.list_cost / sum(d.list_cost) OVER (PARTITION BY d.date_key) AS share_of_day
+  CAST(d.list_cost / sum(d.list_cost) OVER (PARTITION BY d.date_key) AS DOUBLE) AS share_of_day
 FROM daily d
 LEFT JOIN {gold}.dim_sku s ON s.sku_key = d.sku_key

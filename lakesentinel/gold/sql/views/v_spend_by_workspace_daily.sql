@@ -19,6 +19,6 @@ SELECT
   d.list_cost,
   d.serverless_list_cost,
   d.untagged_list_cost,
-  d.list_cost / sum(d.list_cost) OVER (PARTITION BY d.date_key) AS share_of_day
+  CAST(d.list_cost / sum(d.list_cost) OVER (PARTITION BY d.date_key) AS DOUBLE) AS share_of_day
 FROM daily d
 LEFT JOIN {gold}.dim_workspace w ON w.workspace_id = d.workspace_id AND w.is_current

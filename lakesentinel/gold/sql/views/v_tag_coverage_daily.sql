@@ -10,7 +10,8 @@ SELECT
   sum(CASE WHEN size(missing_tags) = 0 THEN list_cost ELSE 0 END) AS tagged_list_cost,
   sum(CASE WHEN size(missing_tags) > 0 AND NOT is_untagged THEN list_cost ELSE 0 END) AS partly_tagged_list_cost,
   sum(CASE WHEN is_untagged THEN list_cost ELSE 0 END) AS untagged_list_cost,
-  sum(CASE WHEN size(missing_tags) = 0 THEN list_cost ELSE 0 END) / nullif(sum(list_cost), 0) AS tag_coverage,
-  sum(CASE WHEN is_untagged THEN list_cost ELSE 0 END) / nullif(sum(list_cost), 0) AS untagged_share
+  CAST(sum(CASE WHEN size(missing_tags) = 0 THEN list_cost ELSE 0 END) / nullif(sum(list_cost), 0) AS DOUBLE)
+    AS tag_coverage,
+  CAST(sum(CASE WHEN is_untagged THEN list_cost ELSE 0 END) / nullif(sum(list_cost), 0) AS DOUBLE) AS untagged_share
 FROM {gold}.fact_cost_daily
 GROUP BY date_key, workspace_id
