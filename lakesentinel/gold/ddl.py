@@ -228,15 +228,25 @@ def apply_tables(spark: SparkSession, cfg: Settings, settings: GoldSettings) -> 
     return [apply_table(spark, cfg, settings, ddl) for ddl in all_table_ddl(cfg)]
 
 
-def apply_views(spark: SparkSession, cfg: Settings) -> list[ViewDdl]:
-    """(Re)create every view. Views live in the session catalog locally, so each process applies them."""
+# Views this process has created: (Spark application, name, statement). Locally they live in the session
+# catalog, so each process creates them once; a changed file is applied again.
+_CREATED_VIEWS: set[tuple[str, str, str]] = set()
+
+
+def apply_views(spark: SparkSession, cfg: Settings, refresh: bool = False) -> list[ViewDdl]:
+    """Create every view this process has not created yet from its current file (all with ``refresh``)."""
     lh = Lakehouse(cfg)
     for ddl in all_table_ddl(cfg):
         lh.ensure(spark, ddl.name)
     views = all_view_ddl(cfg)
+    app = spark.sparkContext.applicationId
     for view in views:
+        done = (app, view.name, view.statement)
+        if done in _CREATED_VIEWS and not refresh and spark.catalog.tableExists(view.name):
+            continue
         try:
             spark.sql(view.statement)
         except Exception as exc:  # Spark's analysis errors name the column; add the file
             raise GoldDdlError(f"{view.path}: {str(exc).splitlines()[0]}") from None
+        _CREATED_VIEWS.add(done)
     return views

@@ -2,8 +2,8 @@
 
 A fact task rewrites whole dates. It asks each silver table it reads which date_keys the changes since
 its offset fall on, asks each dimension it points at which dates hold rows whose version changed, adds
-the late window (the newest dates of its primary source), and replaces exactly those dates with Delta's
-``replaceWhere``. Offsets move only after the write, and a date is always rewritten whole, so a task
+the late window (the dates just before the newest of those), and replaces exactly those dates with
+Delta's ``replaceWhere``. Offsets move only after the write, and a date is always rewritten whole, so a task
 interrupted anywhere rewrites the same dates again and nothing is lost or doubled.
 """
 
@@ -152,7 +152,6 @@ def date_window(newest: int, days: int) -> list[int]:
 class FactTask(GoldTask):
     """Subclasses name their inputs and implement ``rows``; finding dates and writing are shared."""
 
-    primary: str = ""  # silver table whose newest dates the late window covers
     date_sources: dict[str, DateMap] = {}  # silver table -> where its changes land
     dimensions: tuple[DimensionUse, ...] = ()
 
@@ -187,9 +186,7 @@ class FactTask(GoldTask):
             union = union.unionByName(more)
         dates = {r[0] for r in union.where("date_key IS NOT NULL").distinct().collect()}
         if dates and build.settings.late_window_days:
-            newest = build.silver(self.primary).agg(F.max("date_key")).first()[0]
-            if newest is not None:
-                dates |= set(date_window(int(newest), build.settings.late_window_days))
+            dates |= set(date_window(max(dates), build.settings.late_window_days))
         return sorted(dates)
 
     def run(self, build: Build) -> TaskResult:

@@ -181,6 +181,7 @@ def test_an_incremental_build_after_one_more_day_rewrites_only_the_affected_date
         "gold.fact_table_health": _dates(changed["audit"]) | _window(newest),
     }
     full = {r.task: r for r in staged.full.results}
+    print("incremental build dates:", {r.task: r.dates for r in staged.incremental.results if r.dates})
     for task, dates in expected.items():
         result = staged.incremental.result(task)
         assert result.mode == "incremental", result

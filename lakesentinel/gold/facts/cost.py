@@ -66,7 +66,6 @@ def aggregate(rows: DataFrame, grain: tuple[str, ...]) -> DataFrame:
 class CostFacts(FactTask):
     name = "gold.fact_cost"
     tables = ("fact_cost_hourly", "fact_cost_daily")
-    primary = "usage"
     date_sources = {"usage": by_date_key}
     dimensions = tuple(DimensionUse(ref, "usage", _SILVER_COLUMNS.get(ref.dimension, ref.natural), "usage_start_time")
                        for ref in COST_REFS)

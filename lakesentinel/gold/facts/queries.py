@@ -22,7 +22,7 @@ def query_source_type() -> F.Column:
 
 
 class QueryFacts(FactTask):
-    name, tables, primary = "gold.fact_query_execution", ("fact_query_execution",), "query"
+    name, tables = "gold.fact_query_execution", ("fact_query_execution",)
     date_sources = {"query": by_date_key}
     dimensions = tuple(DimensionUse(ref, "query", ref.natural, "start_time") for ref in (WORKSPACE, WAREHOUSE, CLUSTER))
 

@@ -26,7 +26,7 @@ def run_dates_of_usage(build: Build, usage: DataFrame) -> DataFrame:
 
 
 class JobRunFacts(FactTask):
-    name, tables, primary = "gold.fact_job_run", ("fact_job_run",), "job_run"
+    name, tables = "gold.fact_job_run", ("fact_job_run",)
     date_sources = {"job_run": by_date_key, "usage": run_dates_of_usage}
     dimensions = (DimensionUse(WORKSPACE, "job_run", WORKSPACE.natural, "start_time"),
                   DimensionUse(JOB, "job_run", JOB.natural, "start_time"))
@@ -49,7 +49,7 @@ class JobRunFacts(FactTask):
 
 
 class TaskRunFacts(FactTask):
-    name, tables, primary = "gold.fact_task_run", ("fact_task_run",), "task_run"
+    name, tables = "gold.fact_task_run", ("fact_task_run",)
     date_sources = {"task_run": by_date_key}
     dimensions = (DimensionUse(WORKSPACE, "task_run", WORKSPACE.natural, "start_time"),
                   DimensionUse(JOB, "task_run", JOB.natural, "start_time"),

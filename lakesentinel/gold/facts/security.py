@@ -89,7 +89,7 @@ def classify(events: DataFrame, catalogue: list[SecurityEventType]) -> DataFrame
 
 
 class SecurityFacts(FactTask):
-    name, tables, primary = "gold.fact_security_event", ("fact_security_event",), "audit"
+    name, tables = "gold.fact_security_event", ("fact_security_event",)
     date_sources = {"audit": by_date_key}
     dimensions = (DimensionUse(WORKSPACE, "audit", WORKSPACE.natural, "event_time"),)
 

@@ -27,7 +27,7 @@ def table_accesses(audit: DataFrame) -> DataFrame:
 
 
 class TableHealthFacts(FactTask):
-    name, tables, primary = "gold.fact_table_health", ("fact_table_health",), "audit"
+    name, tables = "gold.fact_table_health", ("fact_table_health",)
     date_sources = {"audit": by_date_key}
     dimensions = (DimensionUse(WORKSPACE, "audit", WORKSPACE.natural, "event_time"),)
 

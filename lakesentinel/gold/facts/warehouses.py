@@ -61,7 +61,7 @@ def cluster_hours(build: Build, dates: list[int] | None) -> DataFrame:
 
 
 class WarehouseFacts(FactTask):
-    name, tables, primary = "gold.fact_warehouse_utilization", ("fact_warehouse_utilization",), "warehouse_event"
+    name, tables = "gold.fact_warehouse_utilization", ("fact_warehouse_utilization",)
     date_sources = {"warehouse_event": event_dates,
                     "query": lambda b, rows: by_date_key(b, with_warehouse(b, rows)),
                     "usage": lambda b, rows: by_date_key(b, with_warehouse(b, rows))}
