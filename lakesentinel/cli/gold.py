@@ -22,6 +22,10 @@ class UnknownViewError(LakeSentinelError):
     """A view name that is not one of gold's views."""
 
 
+class ViewQueryError(LakeSentinelError):
+    """A --where or --order-by that Spark cannot apply to the view."""
+
+
 def _dates(dates: list[int]) -> str:
     if not dates:
         return "-"
@@ -86,12 +90,18 @@ def views(
     chosen = next((v for v in created if v.view in (name, f"v_{name}") or v.name == name), None)
     if chosen is None:
         raise UnknownViewError(f"no gold view {name!r}; views: {', '.join(v.view for v in created)}")
+    from pyspark.errors import PySparkException
+
     rows = session.table(chosen.name)
-    if where:
-        rows = rows.where(where)
-    if order_by:
-        rows = rows.orderBy(*[F.expr(part) for part in order_by.split(",")])
-    shown = rows.limit(limit).collect()
+    try:
+        if where:
+            rows = rows.where(where)
+        if order_by:
+            rows = rows.orderBy(*[F.expr(part) for part in order_by.split(",")])
+        shown = rows.limit(limit).collect()
+    except PySparkException as exc:
+        raise ViewQueryError(f"{chosen.view} with --where {where!r} --order-by {order_by!r}: "
+                             f"{str(exc).splitlines()[0]} (columns: {', '.join(rows.columns)})") from None
     table = Table(*rows.columns, title=f"{chosen.view}: {chosen.comment or ''}")
     for row in shown:
         table.add_row(*[_cell(v) for v in row])
@@ -133,7 +143,7 @@ def bench_incremental(
     days: Annotated[int, typer.Option(min=2, help="Days in the lakehouse before the extra data.")] = 10,
     extra: Annotated[float, typer.Option(min=0.001, max=0.5, help="Extra data as a share of the rows held.")] = 0.01,
     keep: Annotated[bool, typer.Option(help="Keep the scratch lakehouse.")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the figures.")] = False,
 ) -> None:
     """Time of an incremental gold build after +1% data, as a fraction of a full rebuild of the same data."""
     from bench import incremental as bench

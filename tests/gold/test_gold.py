@@ -271,6 +271,8 @@ def test_gold_views_command_shows_a_view_as_json(gold_spark, staged, monkeypatch
     assert payload["rows"][0]["job_id"] == truth(staged, "job_failure_streak").entity_id
     unknown = CliRunner().invoke(app, ["gold", "views", "v_nope"])
     assert unknown.exit_code != 0 and "v_failed_run_cost" in str(unknown.exception)
+    typo = CliRunner().invoke(app, ["gold", "views", "v_failed_run_cost", "--where", "failed_cost_rnak = 1"])
+    assert type(typo.exception).__name__ == "ViewQueryError" and "failed_cost_rank" in str(typo.exception)
 
 
 # ---- maintenance, then a full rebuild (these change the lakehouse: keep them last) ---------------------
