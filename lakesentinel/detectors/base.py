@@ -3,7 +3,8 @@
 A detector is an online model of one entity's windowed features (a plain ``dict`` of floats). It
 scores a window before learning it, returns a score in ``[0, 1]`` (higher is more anomalous, 0 while
 it knows nothing) and says what it expected. ``t`` is the window's start, for models that follow
-daily or weekly cycles; the others ignore it.
+daily or weekly cycles; the others ignore it. A window that alerts is usually not learned (so that
+the baseline stays clean); ``hold_one`` lets a sequence model keep its place in time instead.
 
 Parameters are ``__init__`` arguments stored under the same name, with immutable defaults, so that
 ``clone()`` and ``repr()`` can read them back (River's convention).
@@ -44,6 +45,9 @@ class Detector(abc.ABC):
     def expected_one(self, x: Mapping[str, float], t: datetime | None = None) -> dict[str, float]:
         """What the model expected for each feature it can predict (empty when it predicts none)."""
         return {}
+
+    def hold_one(self, x: Mapping[str, float], t: datetime | None = None) -> None:
+        """A window passes without being learned (it alerted): models that count steps take one."""
 
     # ---- parameters ---------------------------------------------------------------------------
     @classmethod

@@ -74,7 +74,7 @@ class EntityState:
     open: dict[int, Window] = field(default_factory=dict)  # window start -> partial aggregates
     next_start: int | None = None  # start of the next window to close
     streak: int = 0  # consecutive windows at or above the lowest threshold
-    held_back: int = 0  # consecutive alerting windows not learned
+    held_back: int = 0  # alerting windows not learned since the last alerting window that was
     last_data_end: int | None = None  # end of the latest window that had rows
 
 
@@ -129,6 +129,7 @@ class EntityScorer:
         self.features = [(f.name, f.agg) for f in spec.metric.features]
         self.primary = self.features[0][0]
         self.zero_fill = spec.empty == "zero"
+        self.min_rows = spec.metric.min_rows
         self.lowest = spec.alert.lowest_threshold
         self.cap = SEVERITIES.index(spec.warmup.max_severity)
 
@@ -239,8 +240,10 @@ class EntityScorer:
             state.next_start = start
         else:
             for start in sorted(s for s in state.open if s + size <= watermark_us):
-                out.append(self._score(state, start, state.open.pop(start)))
+                w = state.open.pop(start)
                 state.next_start = start + size
+                if w.rows >= self.min_rows:
+                    out.append(self._score(state, start, w))
         return out
 
     def _score(self, state: EntityState, start: int, w: Window | None) -> ScoredWindow:
@@ -257,11 +260,12 @@ class EntityScorer:
             severity = SEVERITIES[self.cap]
         hold = spec.alert.protect and above and not cold and state.held_back < spec.alert.protect_windows
         if hold:
+            det.hold_one(x, t)
             state.held_back += 1
         else:
             det.learn_one(x, t)
             state.learned += 1
-            if not above:
+            if above:
                 state.held_back = 0
         if w is not None and w.rows:
             state.last_data_end = start + self.size_us

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from datetime import datetime
 from typing import Literal, Mapping
 
@@ -43,6 +44,17 @@ class ForecastResidualDetector(Detector):
         ``up``, ``down`` or ``both``.
     residual_fading
         Fading factor of the residual spread (higher adapts faster).
+    huber_k
+        Robust learning: a value further than ``huber_k`` spreads from its forecast is learned as if
+        it were that far (Huber's psi, as in robust Holt-Winters), so one spike neither drags the
+        forecast nor inflates the spread, while a lasting change is still followed, step by step.
+        0 learns values as they are.
+    start_seasons
+        Seasons of values Holt-Winters starts from (median per position), before it forecasts.
+    seasonal_spread
+        Also keep a spread per position in the season, and measure a residual against the larger of
+        the two: an hour that is often idle and sometimes busy (03:00 on a small warehouse) is noisy
+        in its own way, and should not be judged by the calm of the working day.
     min_scale
         Floor of the residual spread, in transformed units.
     min_deviation
@@ -70,7 +82,7 @@ class ForecastResidualDetector(Detector):
                  alpha: float = 0.3, beta: float = 0.01, gamma: float = 0.2,
                  order: tuple[int, int, int] = (1, 0, 0), seasonal_order: tuple[int, int, int] = (0, 1, 0),
                  transform: Transform = "log1p", direction: Direction = "up", residual_fading: float = 0.05,
-                 min_scale: float = 0.0, min_deviation: float = 0.0, score_scale: float = 3.0):
+                 huber_k: float = 2.5, start_seasons: int = 3, seasonal_spread: bool = True, min_scale: float = 0.0, min_deviation: float = 0.0, score_scale: float = 3.0):
         self.forecaster = forecaster
         self.season_length = season_length
         self.alpha = alpha
@@ -81,6 +93,9 @@ class ForecastResidualDetector(Detector):
         self.transform = transform
         self.direction = direction
         self.residual_fading = residual_fading
+        self.huber_k = huber_k
+        self.start_seasons = start_seasons
+        self.seasonal_spread = seasonal_spread
         self.min_scale = min_scale
         self.min_deviation = min_deviation
         self.score_scale = score_scale
@@ -89,6 +104,9 @@ class ForecastResidualDetector(Detector):
         self._n = 0
         self._residuals = 0
         self._first: list[float] = []
+        self._started = False
+        self._position = 0  # steps since the start, modulo the season
+        self._position_spread: dict[int, stats.EWMean] = {}
 
     def _build(self):
         if self.forecaster == "snarimax":
@@ -103,9 +121,14 @@ class ForecastResidualDetector(Detector):
                                        seasonality=self.season_length)
 
     @property
+    def _seasonal_start(self) -> bool:
+        return self.forecaster == "holt_winters" and self.season_length > 0
+
+    @property
     def _ready(self) -> bool:
-        # Holt-Winters initialises from its first season; SNARIMAX needs its differencing history.
-        return self._n > max(2, self.season_length + 1)
+        if self._seasonal_start:
+            return self._started
+        return self._n > 2 + self.season_length  # SNARIMAX needs its differencing history
 
     def _forecast(self) -> float | None:
         if not self._ready:
@@ -118,28 +141,80 @@ class ForecastResidualDetector(Detector):
         if item is None:
             return
         v = forward(item[1], self.transform)
+        self._n += 1
+        if self._seasonal_start and not self._started:
+            self._first.append(v)
+            if len(self._first) == self.start_seasons * self.season_length:
+                self._start()
+            return
         predicted = self._forecast()
         if predicted is not None:
-            self._spread.update(abs(v - predicted))
+            residual = v - predicted
+            if self.huber_k > 0 and self._residuals:
+                bound = self.huber_k * self._scale()
+                residual = max(-bound, min(bound, residual))
+                v = predicted + residual
+            self._spread.update(abs(residual))
+            if self.seasonal_spread and self.season_length:
+                self._slot_spread(self._position).update(abs(residual))
             self._residuals += 1
         self._model.learn_one(v)
-        self._n += 1
-        if self.forecaster == "holt_winters" and self.season_length and self._n <= self.season_length:
-            self._first.append(v)
-            if self._n == self.season_length:
-                self._start_flat()
+        self._advance()
 
-    def _start_flat(self) -> None:
-        # River 0.26 initialises an additive Holt-Winters season as y / level (the multiplicative
-        # formula) and the trend as the mean step across the first season, which for a daily cycle is
-        # the evening-minus-morning slope. Both take weeks to fade; start from y - level and no trend.
+    def _slot_spread(self, position: int) -> stats.EWMean:
+        # Each position is seen once a season, so it forgets faster than the overall spread.
+        if position not in self._position_spread:
+            self._position_spread[position] = stats.EWMean(fading_factor=min(1.0, 4 * self.residual_fading))
+        return self._position_spread[position]
+
+    def _advance(self) -> None:
+        if self.season_length:
+            self._position = (self._position + 1) % self.season_length
+
+    def _start(self) -> None:
+        """Start Holt-Winters from the median of the first seasons, position by position.
+
+        One odd window in the first day (an idle hour, a spike) would otherwise stay in the season
+        for weeks. River 0.26 also initialises an additive season as y / level (the multiplicative
+        formula) and the trend as the mean step across the first season (for a daily cycle, the
+        evening-minus-morning slope); the season is set to y - level and the trend to zero instead.
+        """
+        m = self.season_length
+        profile = [statistics.median(self._first[i::m]) for i in range(m)]
+        for v in profile:
+            self._model.learn_one(v)
         level = self._model.level[-1]
         self._model.season.clear()
-        self._model.season.extend(v - level for v in self._first)
+        self._model.season.extend(v - level for v in profile)
         if self._model.trend is not None:
             self._model.trend.clear()
             self._model.trend.append(0.0)
+        deviations = [abs(v - profile[i % m]) for i, v in enumerate(self._first)]
+        self._spread.update(statistics.median(deviations))
+        if self.seasonal_spread:
+            for i in range(m):
+                self._slot_spread(i).update(statistics.median(deviations[i::m]))
+        self._position = len(self._first) % m
+        self._residuals = 1
         self._first = []
+        self._started = True
+
+    def hold_one(self, x: Mapping[str, float], t: datetime | None = None) -> None:
+        # The season is a ring of positions: a skipped step would shift every later forecast by one.
+        # Learn the forecast itself, which moves time on and leaves level, season and spread as they are.
+        predicted = self._forecast()
+        if predicted is None:
+            self.learn_one(x, t)
+            return
+        self._model.learn_one(predicted)
+        self._n += 1
+        self._advance()
+
+    def _scale(self) -> float:
+        spread = self._spread.get()
+        if self.seasonal_spread and self._position in self._position_spread:
+            spread = max(spread, self._position_spread[self._position].get())
+        return max(MAD_TO_SIGMA * spread, self.min_scale, 1e-12)
 
     def score_one(self, x: Mapping[str, float], t: datetime | None = None) -> float:
         item = only_feature(x)
@@ -148,8 +223,7 @@ class ForecastResidualDetector(Detector):
             return 0.0
         if abs(item[1] - inverse(predicted, self.transform)) < self.min_deviation:
             return 0.0
-        scale = max(MAD_TO_SIGMA * self._spread.get(), self.min_scale, 1e-12)
-        z = (forward(item[1], self.transform) - predicted) / scale
+        z = (forward(item[1], self.transform) - predicted) / self._scale()
         return deviation_score(signed(z, self.direction), self.score_scale)
 
     def expected_one(self, x: Mapping[str, float], t: datetime | None = None) -> dict[str, float]:

@@ -98,6 +98,8 @@ class MetricSpec(_Strict):
     exclude: dict[str, list[str | None]] = Field(default_factory=dict, description="Drop rows whose dimension is in the list.")
     window: WindowSpec
     features: list[FeatureSpec] = Field(min_length=1, description="The first feature is the alert's observed value.")
+    min_rows: int = Field(1, ge=1, description="Windows with fewer rows are neither scored nor learned "
+                                               "(too few to say anything); needs empty: skip.")
 
 
 class ModelSpec(_Strict):
@@ -115,8 +117,8 @@ class AlertSpec(_Strict):
         min_length=1, description="Score at or above which a window alerts at that severity.")
     for_windows: int = Field(1, ge=1, description="Consecutive windows at or above the lowest threshold before alerting.")
     protect: bool = Field(True, description="Do not learn from windows that alert (keeps the baseline clean).")
-    protect_windows: int = Field(24, ge=0, description="At most this many alerting windows in a row are held back; "
-                                                       "after that the new level is learned.")
+    protect_windows: int = Field(24, ge=0, description="At most this many alerting windows are held back between two "
+                                                       "that are learned, so that a new normal is learned in time.")
     title: str
     summary: str = ""
     labels: dict[str, str] = Field(default_factory=dict)
@@ -362,6 +364,8 @@ def _meaning_issues(spec: DetectorSpec, located: _Located, prefix: tuple, file: 
                 add(("metric", "features", i, "agg"),
                     f"measure {f.measure!r} takes {'count_distinct' if measure.kind == 'key' else 'a numeric aggregate'}, "
                     f"not {f.agg!r}")
+        if m.min_rows > 1 and spec.empty == "zero":
+            add(("metric", "min_rows"), "min_rows needs empty: skip (an empty window cannot be a zero and too few)")
         if m.window.empty == "zero" and any(f.agg not in ADDITIVE for f in m.features):
             add(("metric", "window", "empty"), "an empty window is a zero only when every feature is a sum or count")
         try:
