@@ -100,17 +100,25 @@ def inverse(value: float, transform: Transform) -> float:
     return value
 
 
-def only_feature(x: Mapping[str, float]) -> tuple[str, float] | None:
-    """The single (name, value) of a univariate input, or None when it is missing or not a number."""
-    for name, value in x.items():
-        if value is None:
+def pick_feature(x: Mapping[str, float], name: str | None) -> tuple[str, float] | None:
+    """The (name, value) a univariate detector reads: the feature it learned first, or, before it has
+    learned anything, the first name in sorted order. None when that value is missing or not a number.
+
+    >>> pick_feature({"b": 2, "a": 1}, None), pick_feature({"b": 2, "a": 1}, "b"), pick_feature({"a": None}, "a")
+    (('a', 1.0), ('b', 2.0), None)
+    """
+    if name is None:
+        if not x:
             return None
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            return None
-        return (name, v) if math.isfinite(v) else None
-    return None
+        name = min(x)
+    value = x.get(name)
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return (name, v) if math.isfinite(v) else None
 
 
 def season_slot(t: datetime | None, seasonality: Seasonality) -> int | None:

@@ -9,7 +9,7 @@ from typing import Literal, Mapping
 from river import linear_model, optim, preprocessing, stats, time_series
 
 from lakesentinel.detectors.base import (
-    Detector, Direction, Transform, deviation_score, forward, inverse, only_feature, signed,
+    Detector, Direction, Transform, deviation_score, forward, inverse, pick_feature, signed,
 )
 
 # For a normal residual, the mean absolute deviation is sigma * sqrt(2 / pi).
@@ -105,6 +105,7 @@ class ForecastResidualDetector(Detector):
         self._residuals = 0
         self._first: list[float] = []
         self._started = False
+        self._feature: str | None = None
         self._position = 0  # steps since the start, modulo the season
         self._position_spread: dict[int, stats.EWMean] = {}
 
@@ -137,9 +138,10 @@ class ForecastResidualDetector(Detector):
         return float(value) if value == value else None  # NaN guard
 
     def learn_one(self, x: Mapping[str, float], t: datetime | None = None) -> None:
-        item = only_feature(x)
+        item = pick_feature(x, self._feature)
         if item is None:
             return
+        self._feature = item[0]
         v = forward(item[1], self.transform)
         self._n += 1
         if self._seasonal_start and not self._started:
@@ -217,7 +219,7 @@ class ForecastResidualDetector(Detector):
         return max(MAD_TO_SIGMA * spread, self.min_scale, 1e-12)
 
     def score_one(self, x: Mapping[str, float], t: datetime | None = None) -> float:
-        item = only_feature(x)
+        item = pick_feature(x, self._feature)
         predicted = self._forecast()
         if item is None or predicted is None or self._residuals == 0:
             return 0.0
@@ -227,7 +229,7 @@ class ForecastResidualDetector(Detector):
         return deviation_score(signed(z, self.direction), self.score_scale)
 
     def expected_one(self, x: Mapping[str, float], t: datetime | None = None) -> dict[str, float]:
-        item = only_feature(x)
+        item = pick_feature(x, self._feature)
         predicted = self._forecast()
         if item is None or predicted is None:
             return {}

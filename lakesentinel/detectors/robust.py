@@ -8,7 +8,7 @@ from typing import Mapping
 from river import utils
 
 from lakesentinel.detectors.base import (
-    Detector, Direction, Seasonality, Transform, deviation_score, forward, inverse, only_feature, season_slot,
+    Detector, Direction, Seasonality, Transform, deviation_score, forward, inverse, pick_feature, season_slot,
     signed,
 )
 
@@ -81,6 +81,7 @@ class RobustQuantileDetector(Detector):
         self.score_scale = score_scale
         self._all: utils.SortedWindow = utils.SortedWindow(size=window_size)
         self._slots: dict[int, utils.SortedWindow] = {}
+        self._feature: str | None = None
 
     def _baseline(self, t: datetime | None) -> tuple[float, float] | None:
         slot = season_slot(t, self.seasonality)
@@ -94,9 +95,10 @@ class RobustQuantileDetector(Detector):
         return _quantile(ordered, 0.5), max(spread, self.min_scale, 1e-12)
 
     def learn_one(self, x: Mapping[str, float], t: datetime | None = None) -> None:
-        item = only_feature(x)
+        item = pick_feature(x, self._feature)
         if item is None:
             return
+        self._feature = item[0]
         v = forward(item[1], self.transform)
         self._all.append(v)
         slot = season_slot(t, self.seasonality)
@@ -104,7 +106,7 @@ class RobustQuantileDetector(Detector):
             self._slots.setdefault(slot, utils.SortedWindow(size=self.slot_window)).append(v)
 
     def score_one(self, x: Mapping[str, float], t: datetime | None = None) -> float:
-        item = only_feature(x)
+        item = pick_feature(x, self._feature)
         baseline = self._baseline(t)
         if item is None or baseline is None:
             return 0.0
@@ -115,7 +117,7 @@ class RobustQuantileDetector(Detector):
         return deviation_score(signed(z, self.direction), self.score_scale)
 
     def expected_one(self, x: Mapping[str, float], t: datetime | None = None) -> dict[str, float]:
-        item = only_feature(x)
+        item = pick_feature(x, self._feature)
         baseline = self._baseline(t)
         if item is None or baseline is None:
             return {}
