@@ -246,9 +246,10 @@ class EntityScorer:
                     out.append(self._score(state, start, w))
         return out
 
-    def _score(self, state: EntityState, start: int, w: Window | None) -> ScoredWindow:
+    def _score(self, state: EntityState, start: int, w: Window | None, end: int | None = None,
+               x: dict[str, float] | None = None) -> ScoredWindow:
         spec, det = self.spec, state.detector
-        x = self._finish(w)
+        x = self._finish(w) if x is None else x
         t = datetime.fromtimestamp(start / US, tz=timezone.utc)
         score = float(det.score_one(x, t))
         expected = det.expected_one(x, t)
@@ -267,18 +268,24 @@ class EntityScorer:
             state.learned += 1
             if above:
                 state.held_back = 0
+        end = start + self.size_us if end is None else end
         if w is not None and w.rows:
-            state.last_data_end = start + self.size_us
+            state.last_data_end = end
         workspace = None
         if w is not None and w.workspaces:
             workspace = sorted(w.workspaces.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
         return ScoredWindow(
-            window_start_us=start, window_end_us=start + self.size_us, workspace_id=workspace, features=x,
+            window_start_us=start, window_end_us=end, workspace_id=workspace, features=x,
             expected_features={k: float(v) for k, v in expected.items()},
             observed=x.get(self.primary), expected=_num(expected.get(self.primary)), score=score,
             severity=severity, cold_start=cold, rows=0 if w is None else w.rows,
             evidence=[] if w is None else [k for _, k in sorted(w.evidence)[:MAX_EVIDENCE]],
             committed_us=None if w is None else w.committed_us, learned=not hold)
+
+    def score_point(self, state: EntityState, t_us: int, x: dict[str, float]) -> ScoredWindow:
+        """Score and learn one observation as it comes, without windows (series from elsewhere)."""
+        values = {k: v for k, v in ((name, _num(x.get(name))) for name, _ in self.features) if v is not None}
+        return self._score(state, int(t_us), Window(rows=1), end=int(t_us), x=values)
 
     # ---- lifetime --------------------------------------------------------------------------------
     def expired(self, state: EntityState, watermark_us: int) -> bool:
@@ -327,20 +334,23 @@ def features_json(values: dict[str, float]) -> str:
     return json.dumps(values, sort_keys=True, separators=(",", ":"))
 
 
-def score_series(spec: DetectorSpec, points: Iterable[tuple[int, float]]) -> list[ScoredWindow]:
-    """A univariate series of (time in microseconds, value) through one entity, every window closed.
+def score_series(spec: DetectorSpec, points: Iterable[tuple[int, float]], windowed: bool = False) -> list[ScoredWindow]:
+    """A univariate series of (time in microseconds, value) through one entity, in time order.
 
-    Each point is one observation of the spec's first feature (any other feature is absent); points
-    are placed in the spec's windows and aggregated as the spec says.
+    By default each point is one observation of the spec's first feature (series from elsewhere come
+    at their own cadence); with ``windowed`` the points are aggregated into the spec's windows first.
+    Any other feature of the spec is absent.
     """
     scorer = EntityScorer(spec)
     state = scorer.new_state()
-    times, values = [], []
-    for t, v in points:
-        times.append(int(t))
-        values.append(v)
-    if not times:
+    ordered = sorted((int(t), v) for t, v in points)
+    if not ordered:
         return []
+    if not windowed:
+        return [scorer.score_point(state, t, {scorer.primary: v}) for t, v in ordered]
+    times = [t for t, _ in ordered]
+    values = [v for _, v in ordered]
     others = [None] * len(values)
     scorer.add_rows(state, times, {name: values if name == scorer.primary else others for name, _ in scorer.features})
-    return scorer.close(state, max(times) + scorer.size_us - (max(times) % scorer.size_us))
+    last = times[-1]
+    return scorer.close(state, last - last % scorer.size_us + scorer.size_us)

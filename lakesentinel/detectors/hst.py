@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from array import array
 from datetime import datetime
 from typing import Mapping
 
@@ -108,6 +109,44 @@ class HalfSpaceTreesDetector(Detector):
 
     def expected_one(self, x: Mapping[str, float], t: datetime | None = None) -> dict[str, float]:
         return {k: m.get() for k, m in self._means.items() if k in x}
+
+    # ---- compact checkpoints -------------------------------------------------------------------
+    # Pickling the trees node by node costs ~10 ms and ~16 kB per entity. The splits follow from the
+    # seed and the feature ranges alone, so a checkpoint keeps only the masses; loading grows the
+    # same trees again (same seed, same first features) and puts the masses back.
+    def _trees(self) -> anomaly.HalfSpaceTrees:
+        return self._pipeline.steps[list(self._pipeline.steps)[-1]]
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        pipeline = state.pop("_pipeline")
+        if pipeline is not None and self._trees().trees:
+            trees = self._trees()
+            nodes = [node for tree in trees.trees for node in tree.iter_dfs()]
+            state["_packed"] = (sorted(trees.limits), array("q", (n.l_mass for n in nodes)).tobytes(),
+                                array("q", (n.r_mass for n in nodes)).tobytes(), trees.counter,
+                                trees._first_window)
+        else:
+            state["_packed"] = None
+            state["_pipeline_unbuilt"] = pipeline
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        packed = state.pop("_packed", None)
+        unbuilt = state.pop("_pipeline_unbuilt", None)
+        self.__dict__.update(state)
+        self._pipeline = unbuilt
+        if packed is None:
+            return
+        features, l_mass, r_mass, counter, first_window = packed
+        self._pipeline = self._build(features)
+        trees = self._trees()
+        trees.learn_one({f: trees.limits[f][0] for f in features})  # grows the trees from the seed
+        nodes = [node for tree in trees.trees for node in tree.iter_dfs()]
+        for node, lm, rm in zip(nodes, array("q", l_mass), array("q", r_mass)):
+            node.l_mass, node.r_mass = lm, rm
+        trees.counter = counter
+        trees._first_window = first_window
 
     @classmethod
     def _unit_test_params(cls) -> dict:
