@@ -230,9 +230,8 @@ class EntityScorer:
         size = self.size_us
         if self.zero_fill:
             # Empty windows are zeros, up to the watermark but never beyond the state's time to live.
-            limit = watermark_us
-            if state.last_data_end is not None:
-                limit = min(limit, max(state.last_data_end, max(state.open, default=0) + size) + self.ttl_us)
+            latest = max([state.last_data_end or 0] + [s + size for s, w in state.open.items() if w.rows])
+            limit = min(watermark_us, latest + self.ttl_us)
             start = state.next_start
             while start + size <= limit:
                 out.append(self._score(state, start, state.open.pop(start, None)))

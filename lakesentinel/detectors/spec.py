@@ -26,6 +26,7 @@ each with file, line, detector id and key.
 
 from __future__ import annotations
 
+import difflib
 import re
 import string
 import typing
@@ -292,6 +293,18 @@ def _documents(text: str, file: str) -> tuple[list[tuple[Any, _Located, tuple]],
     return [(data, located, ())], issues
 
 
+_PATTERN_HELP = {
+    _DURATION.pattern: "not a duration: {value!r} (use e.g. 30s, 15m, 1h, 14d)",
+    ID_PATTERN: "not a detector id: {value!r} (lowercase words joined by dots and underscores, e.g. cost.sku_hourly_cost)",
+    r"^[a-z][a-z0-9_]*$": "not a name: {value!r} (lowercase letters, digits and underscores)",
+}
+
+
+def _suggest(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _schema_issues(doc: Any, located: _Located, prefix: tuple, file: str, detector: str | None) -> list[SpecIssue]:
     validator = jsonschema.Draft202012Validator(json_schema())
     issues = []
@@ -301,13 +314,18 @@ def _schema_issues(doc: Any, located: _Located, prefix: tuple, file: str, detect
         if err.validator in ("anyOf", "oneOf") and err.context:
             # "x or null": the non-null branch says what was wrong.
             specific = [e for e in err.context if e.validator != "type"] or list(err.context)
-            message = specific[0].message
+            err = specific[0]
+            message = err.message
+        if err.validator == "pattern" and err.validator_value in _PATTERN_HELP:
+            message = _PATTERN_HELP[err.validator_value].format(value=err.instance)
         if err.validator == "additionalProperties":
             unknown = sorted(set(err.instance) - set(err.schema.get("properties", {})))
             allowed = ", ".join(sorted(err.schema.get("properties", {})))
             if unknown:
                 path = path + (unknown[0],)
-                message = f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; allowed: {allowed}"
+                hint = _suggest(unknown[0], err.schema.get("properties", {}))
+                message = (f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}{hint}; "
+                           f"allowed: {allowed}")
         issues.append(SpecIssue(file, located.line(prefix + path), detector, _key(path), message))
     return issues
 
@@ -344,13 +362,15 @@ def _meaning_issues(spec: DetectorSpec, located: _Located, prefix: tuple, file: 
         dims = ", ".join(source.dimensions) + "".join(f", {p}.<key>" for p in source.dynamic_dimensions)
         for i, name in enumerate(m.entity):
             if source.dimension(name) is None:
-                add(("metric", "entity", i), f"unknown dimension {name!r} of {m.source}; one of: {dims}")
+                add(("metric", "entity", i),
+                    f"unknown dimension {name!r} of {m.source}{_suggest(name, source.dimensions)}; one of: {dims}")
         if len(set(m.entity)) != len(m.entity):
             add(("metric", "entity"), "a dimension is listed twice")
         for part in ("where", "exclude"):
             for name in getattr(m, part):
                 if source.dimension(name) is None:
-                    add(("metric", part, name), f"unknown dimension {name!r} of {m.source}; one of: {dims}")
+                    add(("metric", part, name),
+                        f"unknown dimension {name!r} of {m.source}{_suggest(name, source.dimensions)}; one of: {dims}")
         names = set()
         for i, f in enumerate(m.features):
             if f.name in names:
@@ -359,7 +379,8 @@ def _meaning_issues(spec: DetectorSpec, located: _Located, prefix: tuple, file: 
             measure = source.measures.get(f.measure)
             if measure is None:
                 add(("metric", "features", i, "measure"),
-                    f"unknown measure {f.measure!r} of {m.source}; one of: {', '.join(source.measures)}")
+                    f"unknown measure {f.measure!r} of {m.source}{_suggest(f.measure, source.measures)}; "
+                    f"one of: {', '.join(source.measures)}")
             elif (measure.kind == "key") != (f.agg == "count_distinct"):
                 add(("metric", "features", i, "agg"),
                     f"measure {f.measure!r} takes {'count_distinct' if measure.kind == 'key' else 'a numeric aggregate'}, "
@@ -376,7 +397,8 @@ def _meaning_issues(spec: DetectorSpec, located: _Located, prefix: tuple, file: 
 
     cls = DETECTORS.get(spec.model.type)
     if cls is None:
-        add(("model", "type"), f"unknown model type {spec.model.type!r}; one of: {', '.join(DETECTORS)}")
+        add(("model", "type"),
+            f"unknown model type {spec.model.type!r}{_suggest(spec.model.type, DETECTORS)}; one of: {', '.join(DETECTORS)}")
     else:
         try:
             _params_model(cls)(**spec.model.params)
@@ -385,7 +407,8 @@ def _meaning_issues(spec: DetectorSpec, located: _Located, prefix: tuple, file: 
                 loc = tuple(err["loc"])
                 msg = err["msg"]
                 if err["type"] == "extra_forbidden":
-                    msg = f"unknown parameter of {spec.model.type}; its parameters: {', '.join(cls._param_names())}"
+                    msg = (f"unknown parameter of {spec.model.type}{_suggest(str(loc[0]), cls._param_names())}; "
+                           f"its parameters: {', '.join(cls._param_names())}")
                 add(("model", "params") + loc, msg)
         else:
             try:
@@ -411,10 +434,12 @@ def _meaning_issues(spec: DetectorSpec, located: _Located, prefix: tuple, file: 
         for name in fields:
             base = re.split(r"[.\[]", name, maxsplit=1)[0]
             if base not in known:
-                add(("alert", part), f"unknown field {{{name}}}; templates may use: {', '.join(sorted(known))}")
+                add(("alert", part),
+                    f"unknown field {{{name}}}{_suggest(base, known)}; templates may use: {', '.join(sorted(known))}")
     for i, scenario in enumerate(spec.evaluation.scenarios):
         if scenario not in SCENARIOS:
-            add(("evaluation", "scenarios", i), f"unknown scenario type {scenario!r}; one of: {', '.join(SCENARIOS)}")
+            add(("evaluation", "scenarios", i),
+                f"unknown scenario type {scenario!r}{_suggest(scenario, SCENARIOS)}; one of: {', '.join(SCENARIOS)}")
     try:
         duration_seconds(spec.state_ttl)
     except ValueError as exc:
@@ -432,15 +457,20 @@ def _parse(text: str, file: str) -> tuple[list[DetectorSpec], list[SpecIssue]]:
             issues.append(SpecIssue(file, located.line(prefix), detector, _key(prefix), "expected a mapping (one spec)"))
             continue
         found = _schema_issues(doc, located, prefix, file, detector)
-        if found:
-            issues += sorted(found, key=lambda i: i.line or 0)
-            continue
         try:
             spec = DetectorSpec(**doc, file=file)
         except ValidationError as exc:
+            # The schema says most of it; pydantic adds what a schema cannot (thresholds in order).
+            seen = {i.key for i in found}
             for err in exc.errors():
                 path = tuple(err["loc"])
-                issues.append(SpecIssue(file, located.line(prefix + path), detector, _key(path), err["msg"]))
+                if _key(path) not in seen and not any(_key(path).startswith(k + ".") for k in seen):
+                    message = err["msg"].removeprefix("Value error, ")
+                    found.append(SpecIssue(file, located.line(prefix + path), detector, _key(path), message))
+            issues += sorted(found, key=lambda i: i.line or 0)
+            continue
+        if found:
+            issues += sorted(found, key=lambda i: i.line or 0)
             continue
         meaning = sorted(_meaning_issues(spec, located, prefix, file), key=lambda i: i.line or 0)
         issues += meaning

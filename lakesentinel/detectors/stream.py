@@ -12,6 +12,7 @@ event-time timeouts so that windows close, and empty windows count, even when an
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Iterator
 
 import pandas as pd
@@ -123,6 +124,9 @@ def _score_function(spec: DetectorSpec):
     columns = [f.name for f in _RAW_SCORE_SCHEMA.fields]
 
     def score_entity(key: tuple, batches: Iterator[pd.DataFrame], state: GroupState) -> Iterator[pd.DataFrame]:
+        # PySpark 4.0 pads its state frames with all-NA rows and pandas 2.3 warns about it on every
+        # batch; the warning is about PySpark's code, not ours.
+        warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark.sql.pandas.serializers")
         scorer = EntityScorer(spec)
         entity = load_state(state.get[0]) if state.exists else scorer.new_state()
         watermark_us = int(state.getCurrentWatermarkMs()) * 1000
