@@ -73,6 +73,7 @@ class EntityState:
     learned: int = 0  # windows learned (warm once this reaches the spec's warm-up)
     open: dict[int, Window] = field(default_factory=dict)  # window start -> partial aggregates
     next_start: int | None = None  # start of the next window to close
+    closed_until: int | None = None  # end of the last window closed: rows before it are too late
     streak: int = 0  # consecutive windows at or above the lowest threshold
     held_back: int = 0  # alerting windows not learned since the last alerting window that was
     last_data_end: int | None = None  # end of the latest window that had rows
@@ -109,6 +110,25 @@ def load_state(blob: bytes) -> EntityState:
     return pickle.loads(zlib.decompress(blob))
 
 
+def _add_exact(partials: list[float], x: float) -> None:
+    """Add ``x`` to a sum kept as non-overlapping partials (Shewchuk), as ``math.fsum`` does.
+
+    ``math.fsum(partials)`` is then the correctly rounded sum, whatever order the values came in:
+    rows split differently into micro-batches (after a restart, say) give bit-identical sums.
+    """
+    i = 0
+    for y in partials:
+        if abs(x) < abs(y):
+            x, y = y, x
+        hi = x + y
+        lo = y - (hi - x)
+        if lo:
+            partials[i] = lo
+            i += 1
+        x = hi
+    partials[i:] = [x]
+
+
 def _num(value) -> float | None:
     if value is None:
         return None
@@ -142,7 +162,7 @@ class EntityScorer:
                  committed_us: Sequence[int | None] | None = None) -> None:
         """Add rows (event time, feature values, and optionally their keys, workspace and commit time)."""
         size = self.size_us
-        closed_before = state.next_start
+        closed_before = state.closed_until
         for i, t in enumerate(times_us):
             start = (int(t) // size) * size
             if closed_before is not None and start < closed_before:
@@ -165,7 +185,8 @@ class EntityScorer:
                 c = committed_us[i]
                 if c is not None and c == c:
                     w.committed_us = int(c) if w.committed_us is None else max(w.committed_us, int(c))
-        if state.next_start is None and state.open:
+        if state.closed_until is None and state.open:
+            # Nothing closed yet: the first window is the earliest seen so far, in whatever order rows came.
             state.next_start = min(state.open)
 
     @staticmethod
@@ -181,12 +202,13 @@ class EntityScorer:
         if v is None:
             return
         if agg == "sum":
-            values[name] = values.get(name, 0.0) + v
+            _add_exact(values.setdefault(name, []), v)
         elif agg == "count":
             values[name] = values.get(name, 0) + 1
         elif agg == "mean":
-            s, n = values.get(name, (0.0, 0))
-            values[name] = (s + v, n + 1)
+            partials, n = values.get(name, ([], 0))
+            _add_exact(partials, v)
+            values[name] = (partials, n + 1)
         elif agg == "min":
             values[name] = v if name not in values else min(values[name], v)
         elif agg == "max":
@@ -202,14 +224,16 @@ class EntityScorer:
         x: dict[str, float] = {}
         for name, agg in self.features:
             v = None if w is None else w.values.get(name)
-            if agg in ("sum", "count"):
-                x[name] = float(v or 0.0)
+            if agg == "sum":
+                x[name] = math.fsum(v or ())
+            elif agg == "count":
+                x[name] = float(v or 0)
             elif agg == "count_distinct":
                 x[name] = float(len(v or ()))
             elif v is None:
                 continue  # no value: a missing feature
             elif agg == "mean":
-                x[name] = v[0] / v[1]
+                x[name] = math.fsum(v[0]) / v[1]
             elif agg in ("min", "max"):
                 x[name] = v
             else:
@@ -236,11 +260,12 @@ class EntityScorer:
             while start + size <= limit:
                 out.append(self._score(state, start, state.open.pop(start, None)))
                 start += size
+                state.closed_until = start
             state.next_start = start
         else:
             for start in sorted(s for s in state.open if s + size <= watermark_us):
                 w = state.open.pop(start)
-                state.next_start = start + size
+                state.next_start = state.closed_until = start + size
                 if w.rows >= self.min_rows:
                     out.append(self._score(state, start, w))
         return out

@@ -119,7 +119,9 @@ USAGE = MetricSource(
     dynamic_dimensions={"tags": lambda key: F.col("custom_tags").getItem(key)},
     measures=dict([
         _f("usage_quantity", lambda: F.col("usage_quantity").cast("double"), "units consumed (DBU mostly)", "DBU"),
-        _f("list_cost", lambda: (F.col("usage_quantity") * F.col("_list_price")).cast("double"),
+        # In double: a decimal(38,18) product would be cut to 6 decimals; detectors compute in floats
+        # anyway, and money stays decimal in the cost facts.
+        _f("list_cost", lambda: F.col("usage_quantity").cast("double") * F.col("_list_price").cast("double"),
            "usage at effective list price", "USD"),
         _f("records", _one, "usage records"),
     ]),

@@ -131,10 +131,10 @@ def _score_function(spec: DetectorSpec):
         entity = load_state(state.get[0]) if state.exists else scorer.new_state()
         watermark_us = int(state.getCurrentWatermarkMs()) * 1000
         if not state.hasTimedOut:
-            for pdf in batches:
-                if pdf.empty:
-                    continue
-                pdf = pdf.sort_values(["_t", "_evidence"], kind="mergesort")
+            # Spark hands a group's rows over in chunks, in no particular order: order them all first.
+            chunks = [pdf for pdf in batches if not pdf.empty]
+            if chunks:
+                pdf = pd.concat(chunks, ignore_index=True).sort_values(["_t", "_evidence"], kind="mergesort")
                 scorer.add_rows(
                     entity, pdf["_t"].tolist(),
                     {f: pdf[feature_column(f)].tolist() for f, _ in scorer.features},

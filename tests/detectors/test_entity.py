@@ -176,3 +176,12 @@ alert:
     title, summary = scorer.describe({"workspace_id": "42", "tags.team": "growth"}, w)
     assert title == "growth in 42: 1,234.50 (expected nan) at 02:00"
     assert summary == "team growth scored 0.00 by test.words"
+
+
+def test_rows_in_any_order_count_until_their_window_is_closed():
+    """Spark hands rows over in chunks, in no order: earlier rows after later ones still count."""
+    scorer = EntityScorer(_spec())
+    state = scorer.new_state()
+    scorer.add_rows(state, [2 * HOUR + 1], {"v": [5]})
+    scorer.add_rows(state, [HOUR + 1, 1], {"v": [2, 1]})
+    assert _close_all(scorer, state, 3 * HOUR) == [(0, 1.0), (1, 2.0), (2, 5.0)]
