@@ -72,7 +72,8 @@ def evaluate(
     detector: Annotated[Optional[list[str]], typer.Option("--detector", "-d", help="Only these detector ids (repeatable).")] = None,
     profile: Annotated[str, typer.Option(help="Simulated organisation size: small, medium or large.")] = "medium",
     days: Annotated[int, typer.Option(min=2, help="Simulated days per seed.")] = 21,
-    seeds: Annotated[str, typer.Option(help="Comma-separated simulator seeds, one organisation each.")] = "1,2,3",
+    seeds: Annotated[str, typer.Option(help="Comma-separated simulator seeds, one organisation each "
+                                            "(the shipped specs were tuned on seeds 1 to 9).")] = "21,22,23",
     per_type: Annotated[int, typer.Option(min=1, help="Instances of each scenario type per seed.")] = 3,
     warmup_days: Annotated[int, typer.Option(min=1, help="Scenario-free days first (the burn-in).")] = 7,
     scratch: Annotated[Optional[Path], typer.Option(help="Where the simulated lakehouses go (default: a temporary directory).")] = None,

@@ -32,7 +32,7 @@ class ScenarioPlan:
 
     profile: str = "medium"
     days: int = 21
-    seeds: tuple[int, ...] = (1, 2, 3)
+    seeds: tuple[int, ...] = (21, 22, 23)
     per_type: int = 3
     warmup_days: int = 7
     start: date = date(2026, 3, 2)  # a Monday
