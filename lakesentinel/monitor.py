@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 
@@ -38,6 +39,7 @@ class MonitorOptions:
     worker: bool = True
     tables: list[str] | None = None  # sources to ingest (default: all configured)
     detector_ids: list[str] | None = None  # detectors to run (default: all)
+    rule_paths: list[Path] | None = None  # rule files or folders (default: paths.rules)
     source_options: dict[str, str] = field(default_factory=dict)
 
 
@@ -90,7 +92,7 @@ class Monitor:
         if opts.rules:
             from lakesentinel.rules.engine import RuleEngine
 
-            self.engine = RuleEngine(self.spark, self.cfg)
+            self.engine = RuleEngine(self.spark, self.cfg, paths=opts.rule_paths)
         add_bronze(self.supervisor, self.spark, self.cfg, scheduled=opts.scheduled, tables=opts.tables,
                    hooks=self._hooks, source_options=opts.source_options or None)
         if opts.silver:

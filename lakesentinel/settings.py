@@ -187,8 +187,9 @@ def _origin(loc: tuple[Any, ...], file: Path) -> str:
     return str(file)
 
 
-# YAML files in config/ that are not environments.
-_NOT_ENVIRONMENTS = {"routes", "quality"}
+def _is_environment(path: Path) -> bool:
+    """config/ also holds routes, data-quality and gold files; an environment file names its environment."""
+    return any(line.startswith("environment:") for line in path.read_text().splitlines())
 
 
 def load_settings(environment: str | None = None, directory: Path | None = None) -> Settings:
@@ -196,7 +197,7 @@ def load_settings(environment: str | None = None, directory: Path | None = None)
     environment = environment or os.environ.get("LAKESENTINEL_ENV", "local")
     file = (directory or config_dir()) / f"{environment}.yaml"
     if not file.is_file():
-        available = sorted(p.stem for p in file.parent.glob("*.yaml") if p.stem not in _NOT_ENVIRONMENTS and "." not in p.stem)
+        available = sorted(p.stem for p in file.parent.glob("*.yaml") if _is_environment(p))
         raise ConfigError(f"{file}: no such configuration file (environments here: {', '.join(available) or 'none'})")
     try:
         raw = yaml.safe_load(file.read_text()) or {}

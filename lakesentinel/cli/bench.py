@@ -90,5 +90,42 @@ def throughput(
         emit_json(result)
 
 
+@app.command("latency")
+def latency(
+    rate: Annotated[float, typer.Option(min=1, help="Events per second the simulator appends.")] = 1000.0,
+    seconds: Annotated[float, typer.Option(min=10, help="Length of the live phase.")] = 120.0,
+    warmup: Annotated[float, typer.Option(min=0, help="Seconds at the start of the live phase not timed.")] = 20.0,
+    drain: Annotated[float, typer.Option(min=0, help="Seconds left after the live phase for the last alerts.")] = 45.0,
+    profile: Annotated[str, typer.Option(help="small, medium or large.")] = "medium",
+    silver: Annotated[bool, typer.Option(help="Run silver curation too, as the monitor does.")] = True,
+    detectors: Annotated[bool, typer.Option(help="Run the online detectors too, as the monitor does.")] = True,
+    keep: Annotated[bool, typer.Option(help="Keep the scratch lakehouse.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the figures.")] = False,
+) -> None:
+    """Seconds from a row's commit to the source table to its alert row, and to a webhook: p50/p95/p99."""
+    from bench import latency as bench
+    from lakesentinel.session import get_spark
+
+    cfg, home = scratch_settings("lakesentinel-bench-latency-")
+    opts = bench.LatencyOptions(rate=rate, seconds=seconds, warmup_s=warmup, drain_s=drain, profile=profile,
+                                silver=silver, detectors=detectors)
+    try:
+        with console.status("starting") as status:
+            result = bench.run(get_spark(cfg), cfg, opts, on_phase=lambda phase: status.update(phase))
+    finally:
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
+    console.print(f"{result['events']:,} events in {result['live_seconds']}s = {result['events_per_s']:,} events/s "
+                  f"({profile}; silver {'on' if silver else 'off'}, detectors {'on' if detectors else 'off'})")
+    console.print(f"source commit -> alert row  ({result['alerts_timed']} alerts): p50 {result['p50_alert_s']}s, "
+                  f"p95 {result['p95_alert_s']}s, p99 {result['p99_alert_s']}s")
+    console.print(f"source commit -> webhook    ({result['notifications_timed']} incidents): "
+                  f"p50 {result['p50_delivered_s']}s, p95 {result['p95_delivered_s']}s, p99 {result['p99_delivered_s']}s")
+    console.print(f"plot: {bench.plot(result, RESULTS / 'latency.png')}")
+    console.print(f"written to {save('latency', result)}")
+    if as_json:
+        emit_json({k: v for k, v in result.items() if k != "samples"})
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="bench")
