@@ -72,7 +72,7 @@ class Monitor:
 
         lh = Lakehouse(self.cfg)
         name = f"detectors.{spec.id}"
-        alerts = detector_stream(self.spark, self.cfg, spec, bronze_changes(self.spark, self.cfg, spec.source))
+        alerts = detector_stream(self.spark, self.cfg, spec, bronze_changes(self.spark, self.cfg, spec.metric.source))
 
         def sink(df: DataFrame, batch_id: int) -> None:
             df.sparkSession.sparkContext.setLocalProperty("spark.scheduler.pool", "scoring")
@@ -152,9 +152,9 @@ class Monitor:
         try:
             results = self.supervisor.run_once()
             if self.options.lifecycle:
-                from lakesentinel.alerts.lifecycle import lifecycle_step
+                from lakesentinel.alerts.lifecycle import lifecycle_drain
 
-                results["lifecycle"] = lifecycle_step(self.spark, self.cfg)
+                results["lifecycle"] = lifecycle_drain(self.spark, self.cfg)
             if self.options.worker:
                 from lakesentinel.actions.worker import Worker
 

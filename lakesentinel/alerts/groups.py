@@ -31,6 +31,7 @@ class Group(BaseModel):
     seq: int = 0
     last_notified_at: datetime | None = None
     notified_firing: list[str] = Field(default_factory=list)
+    flushed_at: datetime | None = None  # the last flush, whether or not it notified (None: still in group_wait)
 
     @classmethod
     def create(cls, key: str, route: Route, labels: dict[str, str], first: str, now: datetime) -> "Group":
@@ -76,6 +77,7 @@ class Group(BaseModel):
         # Members leave once resolved (reported now, or never shown) or gone from state.
         self.members = [i.incident_id for i in present if i.active]
         self.next_flush_at = now + route.group_interval
+        self.flushed_at = now
         return reason, shown
 
     @property

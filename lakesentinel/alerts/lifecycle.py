@@ -259,6 +259,24 @@ def lifecycle_step(spark, cfg: Settings, now: datetime | None = None, *, merge: 
     return lc.step(now, merge=merge)
 
 
+def lifecycle_drain(spark, cfg: Settings, max_wait_s: float = 300.0) -> StepReport:
+    """A scheduled run's lifecycle: step, then wait out the ``group_wait`` of groups opened in this step
+    and step once more, so their first notification goes out now rather than at the next run."""
+    report = lifecycle_step(spark, cfg)
+    lc = _RUNNING[(spark.sparkContext.applicationId, Lakehouse(cfg).name("ops", STATE) + "|" + (cfg.storage_root or ""))]
+    now = utcnow()
+    waiting = [g.next_flush_at for g in lc.engine.groups.values() if g.flushed_at is None and g.next_flush_at > now]
+    if not waiting:
+        return report
+    time.sleep(min((max(waiting) - now).total_seconds(), max_wait_s))
+    later = lifecycle_step(spark, cfg)
+    report.notifications += later.notifications
+    report.changed += later.changed
+    report.merged += later.merged
+    report.seconds += later.seconds
+    return report
+
+
 @dataclass
 class LifecycleHandle:
     """A lifecycle running in a thread; ``stop()`` ends it after the current step and merges the facts."""
