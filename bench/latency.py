@@ -62,25 +62,32 @@ def _naive(ts: float) -> datetime:
 
 
 def measure(spark: SparkSession, cfg: Settings, received, since: float) -> dict:
-    """Per-alert seconds from source commit to alert commit, and to the first webhook receipt."""
+    """Per-alert seconds from source commit to alert commit, and to the first webhook receipt.
+
+    A notification is timed against its signal's first alert, and only for signals that first alerted
+    after ``since`` (a signal already notified in the warm-up would be timed against a later alert).
+    """
     lh = Lakehouse(cfg)
     rows = (spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", 0)
             .table(lh.name("ops", "alerts"))
             .where("_change_type = 'insert' AND source_committed_at IS NOT NULL")
-            .where(F.col("source_committed_at") >= F.lit(_naive(since)))
             .select("rule_id", "fingerprint", "source_committed_at", "_commit_timestamp").collect())
-    alert = [(r["_commit_timestamp"] - r["source_committed_at"]).total_seconds() for r in rows]
-    probe = [s for r, s in zip(rows, alert) if r["rule_id"] == PROBE_RULE]
-    committed = {r["fingerprint"]: r["source_committed_at"] for r in rows}
+    first: dict[str, datetime] = {}
+    for r in rows:
+        if r["fingerprint"] not in first or r["source_committed_at"] < first[r["fingerprint"]]:
+            first[r["fingerprint"]] = r["source_committed_at"]
+    timed = [r for r in rows if r["source_committed_at"] >= _naive(since)]
+    alert = [(r["_commit_timestamp"] - r["source_committed_at"]).total_seconds() for r in timed]
+    probe = [s for r, s in zip(timed, alert) if r["rule_id"] == PROBE_RULE]
     delivered, seen = [], set()
     for note in sorted(received, key=lambda n: n.at):
         for inc in note.payload.get("incidents", []):
             fp = inc.get("fingerprint")
-            if fp in committed and fp not in seen:
+            if fp in first and first[fp] >= _naive(since) and fp not in seen:
                 seen.add(fp)
-                delivered.append((_naive(note.at) - committed[fp]).total_seconds())
+                delivered.append((_naive(note.at) - first[fp]).total_seconds())
     return {"alert": alert, "probe": probe, "delivered": delivered,
-            "rules": sorted({r["rule_id"] for r in rows})}
+            "rules": sorted({r["rule_id"] for r in timed})}
 
 
 def run(spark: SparkSession, cfg: Settings, opts: LatencyOptions,
@@ -89,7 +96,7 @@ def run(spark: SparkSession, cfg: Settings, opts: LatencyOptions,
     register_secret(secret)
     receiver = WebhookReceiver(secret).start()
     os.environ[URL_ENV], os.environ[SECRET_ENV] = receiver.url, secret
-    routes = write_routes(Path(cfg.state_root))
+    routes = write_routes(Path(cfg.state_root), console=False)
     cfg = cfg.model_copy(update={"paths": cfg.paths.model_copy(update={"routes": str(routes)})})
 
     # Enough simulated days that the live phase never runs out of rows at this rate.

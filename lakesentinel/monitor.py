@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 
-from lakesentinel.alerts.sink import write_alerts
+from lakesentinel.alerts.sink import ensure_alerts_table, write_alerts
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.logs import get_logger
 from lakesentinel.rules.emit import alerts_frame
@@ -62,7 +62,8 @@ class Monitor:
             alerts = alerts_frame(self.spark, records)
             write_alerts(self.spark, self.cfg, alerts, txn=(f"{context.app_id}.rules", context.batch_id))
 
-    def _hooks(self, system_table: str) -> list:
+    def hooks(self, system_table: str) -> list:
+        """What runs on each bronze micro-batch of ``system_table`` before it is written: the rules."""
         if self.engine is not None and system_table in self.engine.sources():
             return [self._score]
         return []
@@ -89,12 +90,15 @@ class Monitor:
         if self._built:
             return self.supervisor
         opts = self.options
+        if opts.rules or opts.detectors:
+            # Created here, once: scoring streams starting together would race to create it.
+            ensure_alerts_table(self.spark, self.cfg)
         if opts.rules:
             from lakesentinel.rules.engine import RuleEngine
 
             self.engine = RuleEngine(self.spark, self.cfg, paths=opts.rule_paths)
         add_bronze(self.supervisor, self.spark, self.cfg, scheduled=opts.scheduled, tables=opts.tables,
-                   hooks=self._hooks, source_options=opts.source_options or None)
+                   hooks=self.hooks, source_options=opts.source_options or None)
         if opts.silver:
             from lakesentinel.silver.plan import add_silver
 

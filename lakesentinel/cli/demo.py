@@ -16,7 +16,7 @@ def _fmt(p: dict) -> str:
 
 def demo(
     profile: Annotated[str, typer.Option(help="Organisation size: small, medium or large.")] = "small",
-    history_days: Annotated[int, typer.Option(min=1, help="Days written at once first (the detectors' baseline).")] = 2,
+    history_days: Annotated[int, typer.Option(min=1, help="Days written at once first (the detectors' baseline).")] = 7,
     live_days: Annotated[int, typer.Option(min=1, help="Simulated days streamed live, with every scenario type.")] = 1,
     rate: Annotated[float, typer.Option(help="Live events per second (sets how long the demo runs).")] = 60.0,
     drain: Annotated[float, typer.Option(help="Seconds the monitor keeps running after the last event.")] = 75.0,

@@ -42,7 +42,7 @@ from lakesentinel.simulator.run import run_live
 @dataclass
 class DemoOptions:
     profile: str = "small"
-    history_days: int = 2
+    history_days: int = 7
     live_days: int = 1
     rate: float = 60.0
     seed: int = 42
