@@ -27,12 +27,10 @@ from pathlib import Path
 from typing import Callable
 
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 
 from lakesentinel.demo.receiver import WebhookReceiver
 from lakesentinel.demo.routes import SECRET_ENV, URL_ENV, write_routes
-from lakesentinel.evaluation import percentiles
-from lakesentinel.lakehouse import Lakehouse
+from lakesentinel.evaluation import latency_samples, percentiles
 from lakesentinel.logs import register_secret
 from lakesentinel.monitor import Monitor, MonitorOptions
 from lakesentinel.settings import Settings
@@ -55,39 +53,6 @@ class LatencyOptions:
     silver: bool = True
     detectors: bool = True
     catch_up_timeout_s: float = 900.0
-
-
-def _naive(ts: float) -> datetime:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).replace(tzinfo=None)
-
-
-def measure(spark: SparkSession, cfg: Settings, received, since: float) -> dict:
-    """Per-alert seconds from source commit to alert commit, and to the first webhook receipt.
-
-    A notification is timed against its signal's first alert, and only for signals that first alerted
-    after ``since`` (a signal already notified in the warm-up would be timed against a later alert).
-    """
-    lh = Lakehouse(cfg)
-    rows = (spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", 0)
-            .table(lh.name("ops", "alerts"))
-            .where("_change_type = 'insert' AND source_committed_at IS NOT NULL")
-            .select("rule_id", "fingerprint", "source_committed_at", "_commit_timestamp").collect())
-    first: dict[str, datetime] = {}
-    for r in rows:
-        if r["fingerprint"] not in first or r["source_committed_at"] < first[r["fingerprint"]]:
-            first[r["fingerprint"]] = r["source_committed_at"]
-    timed = [r for r in rows if r["source_committed_at"] >= _naive(since)]
-    alert = [(r["_commit_timestamp"] - r["source_committed_at"]).total_seconds() for r in timed]
-    probe = [s for r, s in zip(timed, alert) if r["rule_id"] == PROBE_RULE]
-    delivered, seen = [], set()
-    for note in sorted(received, key=lambda n: n.at):
-        for inc in note.payload.get("incidents", []):
-            fp = inc.get("fingerprint")
-            if fp in first and first[fp] >= _naive(since) and fp not in seen:
-                seen.add(fp)
-                delivered.append((_naive(note.at) - first[fp]).total_seconds())
-    return {"alert": alert, "probe": probe, "delivered": delivered,
-            "rules": sorted({r["rule_id"] for r in timed})}
 
 
 def run(spark: SparkSession, cfg: Settings, opts: LatencyOptions,
@@ -151,7 +116,7 @@ def run(spark: SparkSession, cfg: Settings, opts: LatencyOptions,
         runner.join(timeout=180)
         receiver.stop()
     on_phase("measuring")
-    timed = measure(spark, cfg, receiver.received, since=live["began"] + opts.warmup_s)
+    timed = latency_samples(spark, cfg, receiver.received, since=live["began"] + opts.warmup_s, probe_rule=PROBE_RULE)
     live_s = live["ended"] - live["began"]
     alert, delivered = percentiles(timed["alert"]), percentiles(timed["delivered"])
     return {

@@ -10,7 +10,7 @@ other incident is a false one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
@@ -96,3 +96,40 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
     arr = np.array(values, dtype=float)
     return {"p50": float(np.percentile(arr, 50)), "p95": float(np.percentile(arr, 95)),
             "p99": float(np.percentile(arr, 99)), "n": len(values)}
+
+
+def _wall(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).replace(tzinfo=None)
+
+
+def latency_samples(spark, cfg, received, since: float, probe_rule: str | None = None) -> dict:
+    """Seconds from source commit to alert row commit (per alert), and to the first webhook receipt
+    (per signal), for rows committed from ``since`` (wall-clock seconds); ``received`` holds the
+    receiver's notes (``at``, ``payload``).
+
+    A notification is timed against its signal's first alert, and only for signals that first alerted
+    after ``since`` (a signal already notified in the warm-up would be timed against a later alert).
+    """
+    from lakesentinel.lakehouse import Lakehouse
+
+    lh = Lakehouse(cfg)
+    rows = (spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", 0)
+            .table(lh.name("ops", "alerts"))
+            .where("_change_type = 'insert' AND source_committed_at IS NOT NULL")
+            .select("rule_id", "fingerprint", "source_committed_at", "_commit_timestamp").collect())
+    first: dict[str, datetime] = {}
+    for r in rows:
+        if r["fingerprint"] not in first or r["source_committed_at"] < first[r["fingerprint"]]:
+            first[r["fingerprint"]] = r["source_committed_at"]
+    timed = [r for r in rows if r["source_committed_at"] >= _wall(since)]
+    alert = [(r["_commit_timestamp"] - r["source_committed_at"]).total_seconds() for r in timed]
+    probe = [s for r, s in zip(timed, alert) if r["rule_id"] == probe_rule]
+    delivered, seen = [], set()
+    for note in sorted(received, key=lambda n: n.at):
+        for inc in note.payload.get("incidents", []):
+            fp = inc.get("fingerprint")
+            if fp in first and first[fp] >= _wall(since) and fp not in seen:
+                seen.add(fp)
+                delivered.append((_wall(note.at) - first[fp]).total_seconds())
+    return {"alert": alert, "probe": probe, "delivered": delivered,
+            "rules": sorted({r["rule_id"] for r in timed})}

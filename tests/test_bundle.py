@@ -1,6 +1,5 @@
 """The Databricks bundle in jobs/ is well-formed: every job parses as a bundle Job resource."""
 
-from pathlib import Path
 
 import pytest
 import yaml

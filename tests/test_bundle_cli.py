@@ -4,8 +4,6 @@ from tests.test_bundle import _resources
 
 
 def test_bundle_commands_exist_in_the_cli():
-    from typer.testing import CliRunner
-
     from lakesentinel.cli.main import app
 
     commands = set()

@@ -8,7 +8,7 @@ datetime.datetime(2026, 3, 2, 6, 30)
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 
 def utcnow() -> datetime:

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 from rich.console import Console
 from rich.live import Live
 
@@ -29,12 +28,12 @@ from lakesentinel.demo.receiver import WebhookReceiver
 from lakesentinel.demo.routes import SECRET_ENV, URL_ENV, write_routes
 from lakesentinel.demo.view import Progress, read_rows, render
 from lakesentinel.errors import LakeSentinelError
-from lakesentinel.evaluation import Outcome, evaluate, percentiles
+from lakesentinel.evaluation import Outcome, evaluate, latency_samples, percentiles
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.logs import register_secret
 from lakesentinel.monitor import Monitor, MonitorOptions
 from lakesentinel.settings import Settings
-from lakesentinel.simulator.clock import DAY, from_us, to_us
+from lakesentinel.simulator.clock import from_us, to_us
 from lakesentinel.simulator.generator import Simulator
 from lakesentinel.simulator.run import run_live
 
@@ -57,42 +56,6 @@ def reset(cfg: Settings) -> None:
         raise LakeSentinelError(f"{cfg.config_file}: the demo runs on the embedded default (runtime local)")
     for root in (cfg.storage_root, cfg.checkpoint_root, cfg.state_root):
         shutil.rmtree(root, ignore_errors=True)
-
-
-def _seconds(a: datetime, b: datetime) -> float:
-    return (a - b).total_seconds()
-
-
-def latencies(spark: SparkSession, cfg: Settings, received, since: float) -> dict:
-    """Source commit -> alert row commit, and source commit -> first webhook receipt per incident.
-
-    Only rows committed from ``since`` (wall clock, the live phase) count: the history written before
-    the monitor started measures start-up, not latency.
-    """
-    lh = Lakehouse(cfg)
-    name = lh.name("ops", "alerts")
-    if not lh.exists(spark, name):
-        return {"alert": percentiles([]), "delivered": percentiles([])}
-    rows = (spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", 0).table(name)
-            .where("_change_type = 'insert' AND source_committed_at IS NOT NULL")
-            .where(F.col("source_committed_at") >= F.lit(datetime.fromtimestamp(since, tz=timezone.utc)
-                                                          .replace(tzinfo=None)))
-            .select("fingerprint", "source_committed_at", "_commit_timestamp").collect())
-    alert = [_seconds(r["_commit_timestamp"], r["source_committed_at"]) for r in rows]
-    first_commit: dict[str, datetime] = {}
-    for r in rows:
-        seen = first_commit.get(r["fingerprint"])
-        if seen is None or r["source_committed_at"] < seen:
-            first_commit[r["fingerprint"]] = r["source_committed_at"]
-    delivered, seen_incidents = [], set()
-    for note in received:
-        for inc in note.payload.get("incidents", []):
-            if inc["incident_id"] in seen_incidents or inc["fingerprint"] not in first_commit:
-                continue
-            seen_incidents.add(inc["incident_id"])
-            at = datetime.fromtimestamp(note.at, tz=timezone.utc).replace(tzinfo=None)
-            delivered.append(_seconds(at, first_commit[inc["fingerprint"]]))
-    return {"alert": percentiles(alert), "delivered": percentiles(delivered)}
 
 
 def run_demo(spark: SparkSession, cfg: Settings, opts: DemoOptions, console: Console) -> dict:
@@ -171,7 +134,8 @@ def run_demo(spark: SparkSession, cfg: Settings, opts: DemoOptions, console: Con
     conditions = [c.row() | {"start_time": from_us(c.start_time), "end_time": from_us(c.end_time)}
                   for c in sim.conditions]
     outcome = evaluate(incidents, truths, conditions, simulated_days=days)
-    latency = latencies(spark, cfg, receiver.received, since=live_began)
+    samples = latency_samples(spark, cfg, receiver.received, since=live_began)
+    latency = {"alert": percentiles(samples["alert"]), "delivered": percentiles(samples["delivered"])}
     receiver.stop()
     return report(outcome, latency, opts, wall, progress.events, len(receiver.received),
                   sum(1 for r in receiver.received if r.signed))

@@ -214,7 +214,7 @@ def apply_table(spark: SparkSession, cfg: Settings, settings: GoldSettings, ddl:
     if problems:
         raise GoldDdlError(f"{name} cannot be brought to version {ddl.version} of {ddl.path} in place:\n  "
                            + "\n  ".join(problems)
-                           + f"\nDrop the table and run `lakesentinel gold build --full` to rebuild it.")
+                           + "\nDrop the table and run `lakesentinel gold build --full` to rebuild it.")
     present = {f.name for f in actual.fields}
     added = [c.ddl for c in ddl.columns if c.name not in present]
     if added:

@@ -19,6 +19,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import timezone
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from pyspark.sql import types as T
@@ -33,6 +34,9 @@ from lakesentinel.rules.issues import Issue
 from lakesentinel.rules.logsources import LOGSOURCES, LogSourceInfo
 from lakesentinel.rules.model import Rule, duration_seconds
 from lakesentinel.rules.yamlpos import Document
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column
 
 # Per source, the entity an alert names when the rule does not say (type, field or alias).
 DEFAULT_ENTITY = {
@@ -107,7 +111,7 @@ class CompiledRule:
     def stateful(self) -> bool:
         return self.kind != "match" or self.suppress_s > 0
 
-    def columns(self) -> dict[str, "Column"]:
+    def columns(self) -> dict[str, Column]:
         """The rule as Spark Columns over a batch of its source: each series' row condition and value, and
         the group keys (the engine itself sends all rules of a source to Spark as one SQL statement)."""
         from pyspark.sql import functions as F

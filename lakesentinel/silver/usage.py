@@ -11,7 +11,6 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.settings import Settings
 from lakesentinel.silver import tags
 from lakesentinel.silver.lookups import optional_table, silver

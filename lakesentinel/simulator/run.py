@@ -9,7 +9,7 @@ from typing import Callable
 import pyarrow as pa
 
 from lakesentinel.settings import Settings
-from lakesentinel.simulator.clock import DAY, SECOND, from_us
+from lakesentinel.simulator.clock import DAY, from_us
 from lakesentinel.simulator.generator import IN_PLACE, Rows, Simulator, Timeline
 from lakesentinel.sources.writer import SourceWriter
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lakesentinel.simulator.audit import AuditFactory
-from lakesentinel.simulator.clock import DAY, HOUR, MINUTE, SECOND
+from lakesentinel.simulator.clock import DAY, HOUR, MINUTE
 from lakesentinel.simulator.effects import Effects
 from lakesentinel.simulator.ids import Ids
 from lakesentinel.simulator.organisation import Organisation, Principal

@@ -5,7 +5,6 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pyarrow as pa
-import pytest
 
 from lakesentinel.health import check
 from lakesentinel.lakehouse import Lakehouse
