@@ -183,8 +183,11 @@ class ForecastResidualDetector(Detector):
         """
         m = self.season_length
         profile = [statistics.median(self._first[i::m]) for i in range(m)]
+        # River divides by the first level: a season of zeros (an SKU idle all day) would raise.
+        shift = 1.0 if sum(profile) == 0 else 0.0
         for v in profile:
-            self._model.learn_one(v)
+            self._model.learn_one(v + shift)
+        self._model.level[-1] -= shift
         level = self._model.level[-1]
         self._model.season.clear()
         self._model.season.extend(v - level for v in profile)
