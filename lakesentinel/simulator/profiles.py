@@ -28,7 +28,7 @@ PROFILES: dict[str, Profile] = {
         Profile("medium", workspaces=8, users=300, service_principals=25, all_purpose_clusters=30, jobs=150,
                 warehouses=16, pipelines=12, audit_events_per_user_day=70, queries_per_warehouse_hour=60),
         Profile("large", workspaces=25, users=2000, service_principals=120, all_purpose_clusters=120,
-                jobs=700, warehouses=50, pipelines=50, audit_events_per_user_day=125,
+                jobs=700, warehouses=50, pipelines=50, audit_events_per_user_day=128,
                 queries_per_warehouse_hour=140),
     )
 }
