@@ -224,3 +224,17 @@ def load_settings(environment: str | None = None, directory: Path | None = None)
 def settings() -> Settings:
     """The process-wide settings (cached); tests use :func:`load_settings` directly."""
     return load_settings()
+
+
+def settings_at(home: Path | str, environment: str = "local") -> Settings:
+    """Settings of ``environment`` with ``LAKESENTINEL_HOME`` at ``home`` (the variable is restored afterwards):
+    independent lakehouses side by side (tests, benchmarks, scenario runs)."""
+    old = os.environ.get("LAKESENTINEL_HOME")
+    os.environ["LAKESENTINEL_HOME"] = str(home)
+    try:
+        return load_settings(environment)
+    finally:
+        if old is None:
+            os.environ.pop("LAKESENTINEL_HOME", None)
+        else:
+            os.environ["LAKESENTINEL_HOME"] = old

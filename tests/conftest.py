@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lakesentinel.settings import Settings, load_settings
+from lakesentinel.settings import Settings, settings_at
 
 # Monday 2 March 2026: a fixed start keeps simulated data identical between runs.
 SIM_START = date(2026, 3, 2)
@@ -18,15 +18,7 @@ SIM_SEED = 11
 
 def settings_for(home: Path) -> Settings:
     """Settings of the local environment with everything under ``home``."""
-    old = os.environ.get("LAKESENTINEL_HOME")
-    os.environ["LAKESENTINEL_HOME"] = str(home)
-    try:
-        return load_settings("local")
-    finally:
-        if old is None:
-            os.environ.pop("LAKESENTINEL_HOME", None)
-        else:
-            os.environ["LAKESENTINEL_HOME"] = old
+    return settings_at(home)
 
 
 @pytest.fixture(scope="session")

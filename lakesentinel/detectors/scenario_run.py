@@ -5,7 +5,6 @@ and evaluate the alerting windows against the ground truth (:mod:`~lakesentinel.
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -20,7 +19,7 @@ from lakesentinel.detectors.evaluation import Evaluation, evaluate_detections, t
 from lakesentinel.detectors.spec import DetectorSpec
 from lakesentinel.detectors.stream import detector_scores, source_stream
 from lakesentinel.lakehouse import Lakehouse
-from lakesentinel.settings import Settings, load_settings
+from lakesentinel.settings import Settings, settings_at
 
 # Columns the evaluation reads back from the scores.
 _SCORE_FIELDS = ("entity", "entity_id", "window_start", "window_end", "score", "severity", "cold_start")
@@ -50,26 +49,13 @@ class SeedResult:
     rows: int = 0
 
 
-def settings_in(home: Path) -> Settings:
-    """Local settings with everything under ``home`` (the variable is restored afterwards)."""
-    old = os.environ.get("LAKESENTINEL_HOME")
-    os.environ["LAKESENTINEL_HOME"] = str(home)
-    try:
-        return load_settings("local")
-    finally:
-        if old is None:
-            os.environ.pop("LAKESENTINEL_HOME", None)
-        else:
-            os.environ["LAKESENTINEL_HOME"] = old
-
-
 def simulate(home: Path, plan: ScenarioPlan, seed: int) -> tuple[Settings, int, int]:
     """Write one simulated organisation under ``home``; returns its settings, scenarios and rows."""
     from lakesentinel.simulator.clock import to_us
     from lakesentinel.simulator.generator import Simulator
     from lakesentinel.simulator.run import run_batch
 
-    cfg = settings_in(home)
+    cfg = settings_at(home)
     sim = Simulator(plan.profile, seed, to_us(plan.start), plan.days, per_type=plan.per_type,
                     warmup_days=plan.warmup_days)
     summary = run_batch(cfg, sim)
