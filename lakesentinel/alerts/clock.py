@@ -2,6 +2,7 @@
 
 Every function that depends on time takes ``now``; this is only the default for the running monitor.
 
+>>> from datetime import timedelta
 >>> naive_utc(datetime(2026, 3, 2, 12, 0, tzinfo=timezone(timedelta(hours=5, minutes=30))))
 datetime.datetime(2026, 3, 2, 6, 30)
 """
