@@ -252,18 +252,23 @@ _RUNNING: dict[tuple[str, str], Lifecycle] = {}
 
 def lifecycle_step(spark, cfg: Settings, now: datetime | None = None, *, merge: bool | None = True) -> StepReport:
     """One step of this process's lifecycle for ``cfg`` (created, or restored from its state, on first use)."""
+    return _running(spark, cfg).step(now, merge=merge)
+
+
+def _running(spark, cfg: Settings) -> Lifecycle:
+    """This process's lifecycle for ``cfg``, created (or restored from its state) on first use."""
     key = (spark.sparkContext.applicationId, Lakehouse(cfg).name("ops", STATE) + "|" + (cfg.storage_root or ""))
     lc = _RUNNING.get(key)
     if lc is None:
         lc = _RUNNING[key] = Lifecycle(spark, cfg)
-    return lc.step(now, merge=merge)
+    return lc
 
 
 def lifecycle_drain(spark, cfg: Settings, max_wait_s: float = 300.0) -> StepReport:
     """A scheduled run's lifecycle: step, then wait out the ``group_wait`` of groups opened in this step
     and step once more, so their first notification goes out now rather than at the next run."""
     report = lifecycle_step(spark, cfg)
-    lc = _RUNNING[(spark.sparkContext.applicationId, Lakehouse(cfg).name("ops", STATE) + "|" + (cfg.storage_root or ""))]
+    lc = _running(spark, cfg)
     now = utcnow()
     waiting = [g.next_flush_at for g in lc.engine.groups.values() if g.flushed_at is None and g.next_flush_at > now]
     if not waiting:

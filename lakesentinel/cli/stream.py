@@ -19,6 +19,16 @@ def _tables(value: Optional[str]) -> list[str] | None:
     return [t.strip() for t in value.split(",")] if value else None
 
 
+def _stop_event(duration: Optional[float]) -> threading.Event:
+    """Set on SIGTERM or Ctrl-C, or after ``duration`` seconds: the run then stops cleanly."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    if duration:
+        threading.Timer(duration, stop.set).start()
+    return stop
+
+
 def _run(supervisor, scheduled: bool, duration: Optional[float], as_json: bool) -> None:
     if scheduled:
         results = supervisor.run_once()
@@ -28,11 +38,7 @@ def _run(supervisor, scheduled: bool, duration: Optional[float], as_json: bool) 
         if as_json:
             emit_json(summary)
         return
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    if duration:
-        threading.Timer(duration, stop.set).start()
+    stop = _stop_event(duration)
     console.print(f"running {len(supervisor.streams)} stream(s) and {len(supervisor.tasks)} task(s); "
                   "SIGTERM or Ctrl-C stops cleanly")
     supervisor.run(stop)
@@ -101,11 +107,7 @@ def all_streams(
         if as_json:
             emit_json(summary)
         return
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    if duration:
-        threading.Timer(duration, stop.set).start()
+    stop = _stop_event(duration)
     console.print("monitor running; SIGTERM or Ctrl-C stops it cleanly")
     monitor.run(stop)
 

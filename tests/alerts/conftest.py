@@ -48,6 +48,21 @@ receivers:
 
 
 @pytest.fixture
+def cli_home(tmp_path, monkeypatch):
+    """A scratch lakehouse for CLI tests, with the full routing tree (Slack, Jira, SQL alerts,
+    webhooks) rather than the console-only local one."""
+    from lakesentinel import settings as settings_module
+
+    monkeypatch.setenv("LAKESENTINEL_HOME", str(tmp_path))
+    monkeypatch.setenv("LAKESENTINEL__PATHS__ROUTES", "config/routes.yaml")
+    monkeypatch.setenv("LAKESENTINEL_USER", "ana@example.com")
+    monkeypatch.setenv("COLUMNS", "200")
+    settings_module.settings.cache_clear()
+    yield settings_module.settings()
+    settings_module.settings.cache_clear()
+
+
+@pytest.fixture
 def routes():
     return parse_routes(ROUTES, "test-routes.yaml")
 

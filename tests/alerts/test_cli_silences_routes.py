@@ -17,19 +17,6 @@ from lakesentinel.cli.main import app
 runner = CliRunner()
 
 
-@pytest.fixture
-def cli_home(tmp_path, monkeypatch):
-    from lakesentinel import settings as settings_module
-
-    monkeypatch.setenv("LAKESENTINEL_HOME", str(tmp_path))
-    # the full routing tree (Slack, Jira, SQL alerts, webhooks), not the console-only local one
-    monkeypatch.setenv("LAKESENTINEL__PATHS__ROUTES", "config/routes.yaml")
-    monkeypatch.setenv("LAKESENTINEL_USER", "ana@example.com")
-    settings_module.settings.cache_clear()
-    yield settings_module.settings()
-    settings_module.settings.cache_clear()
-
-
 def lines(result) -> list[dict]:
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
 

@@ -3,25 +3,11 @@ never as rich markup (which would eat "[a-z]" and fail on "[/x]")."""
 
 from __future__ import annotations
 
-import pytest
 from typer.testing import CliRunner
 
 from lakesentinel.cli.main import app
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_home(tmp_path, monkeypatch):
-    from lakesentinel import settings as settings_module
-
-    monkeypatch.setenv("LAKESENTINEL_HOME", str(tmp_path))
-    # the full routing tree (Slack, Jira, SQL alerts, webhooks), not the console-only local one
-    monkeypatch.setenv("LAKESENTINEL__PATHS__ROUTES", "config/routes.yaml")
-    monkeypatch.setenv("COLUMNS", "200")
-    settings_module.settings.cache_clear()
-    yield
-    settings_module.settings.cache_clear()
 
 
 def test_silence_with_a_character_class_and_a_bracketed_comment(cli_home):
