@@ -78,6 +78,52 @@ def deviation_score(z: float, scale: float = 3.0) -> float:
     return 1.0 - math.exp(-z / scale)
 
 
+class ShiftStatistic:
+    """An EWMA control chart over a model's standardised deviations, for shifts too small to alert on
+    one window but lasting several (a slower warehouse judged on a handful of statements an hour).
+
+    Each window's deviation ``z`` is clipped to ``clip`` (one spike must not hold the chart up for
+    hours; spikes alert on their own) and smoothed with weight ``smoothing``. A chart watching one
+    direction does not go below zero on the other side (as a one-sided CUSUM), so quiet hours before
+    a shift do not delay it. The chart is read in units of its own standard deviation under no shift,
+    ``sqrt(smoothing / (2 - smoothing))``, so that it compares with one window's ``z``. ``smoothing``
+    0 turns it off.
+
+    >>> chart = ShiftStatistic(0.3)
+    >>> round(chart.peek(2.5), 2)  # one window 2.5 spreads up: weak evidence
+    1.79
+    >>> for _ in range(6):
+    ...     chart.update(2.5)
+    >>> round(chart.peek(2.5), 2)  # the seventh in a row: strong evidence
+    5.46
+    """
+
+    def __init__(self, smoothing: float, direction: Direction = "up", clip: float = 3.0):
+        self.smoothing = smoothing
+        self.direction = direction
+        self.clip = clip
+        self.value = 0.0
+
+    def _next(self, z: float) -> float:
+        z = max(-self.clip, min(self.clip, z))
+        value = self.smoothing * z + (1.0 - self.smoothing) * self.value
+        if self.direction == "up":
+            return max(0.0, value)
+        if self.direction == "down":
+            return min(0.0, value)
+        return value
+
+    def peek(self, z: float) -> float:
+        """The chart's standardised value if the window with deviation ``z`` were added."""
+        if not self.smoothing > 0.0:
+            return 0.0
+        return self._next(z) / math.sqrt(self.smoothing / (2.0 - self.smoothing))
+
+    def update(self, z: float) -> None:
+        if self.smoothing > 0.0 and math.isfinite(z):
+            self.value = self._next(z)
+
+
 def signed(z: float, direction: Direction) -> float:
     """The part of a signed deviation that counts for ``direction``."""
     if direction == "up":

@@ -77,6 +77,7 @@ class EntityState:
     streak: int = 0  # consecutive windows at or above the lowest threshold
     held_back: int = 0  # alerting windows not learned since the last alerting window that was
     last_data_end: int | None = None  # end of the latest window that had rows
+    idle_before: bool = False  # first seen while the stream was running: learn idle windows before its first
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,10 @@ class EntityScorer:
         self.lowest = spec.alert.lowest_threshold
         self.cap = SEVERITIES.index(spec.warmup.max_severity)
 
-    def new_state(self) -> EntityState:
-        return EntityState(detector=self.spec.build_detector())
+    def new_state(self, stream_running: bool = False) -> EntityState:
+        """A fresh entity; ``stream_running``: the stream had already passed a watermark when it appeared."""
+        return EntityState(detector=self.spec.build_detector(),
+                           idle_before=stream_running and self.spec.warmup.idle_before and self.zero_fill)
 
     # ---- rows into windows ---------------------------------------------------------------------
     def add_rows(self, state: EntityState, times_us: Sequence[int], features: dict[str, Sequence],
@@ -257,6 +260,8 @@ class EntityScorer:
             latest = max([state.last_data_end or 0] + [s + size for s, w in state.open.items() if w.rows])
             limit = min(watermark_us, latest + self.ttl_us)
             start = state.next_start
+            if state.closed_until is None and state.idle_before and start + size <= limit:
+                self._learn_idle(state, start)
             while start + size <= limit:
                 out.append(self._score(state, start, state.open.pop(start, None)))
                 start += size
@@ -269,6 +274,15 @@ class EntityScorer:
                 if w.rows >= self.min_rows:
                     out.append(self._score(state, start, w))
         return out
+
+    def _learn_idle(self, state: EntityState, first_start: int) -> None:
+        """The warm-up's worth of empty windows before an entity's first, learned as zeros (not emitted,
+        not counted as learned: the entity stays cold)."""
+        zeros = {name: 0.0 for name, _ in self.features}
+        for i in range(self.spec.warmup.windows, 0, -1):
+            start = first_start - i * self.size_us
+            state.detector.learn_one(zeros, datetime.fromtimestamp(start / US, tz=timezone.utc))
+        state.idle_before = False
 
     def _score(self, state: EntityState, start: int, w: Window | None, end: int | None = None,
                x: dict[str, float] | None = None) -> ScoredWindow:

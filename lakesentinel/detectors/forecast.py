@@ -9,7 +9,7 @@ from typing import Literal, Mapping
 from river import linear_model, optim, preprocessing, stats, time_series
 
 from lakesentinel.detectors.base import (
-    Detector, Direction, Transform, deviation_score, forward, inverse, pick_feature, signed,
+    Detector, Direction, ShiftStatistic, Transform, deviation_score, forward, inverse, pick_feature, signed,
 )
 
 # For a normal residual, the mean absolute deviation is sigma * sqrt(2 / pi).
@@ -61,6 +61,9 @@ class ForecastResidualDetector(Detector):
         Deviations smaller than this, in the metric's own units, score 0.
     score_scale
         Standardised residual at which the score reaches 0.63.
+    shift_smoothing
+        Also score a lasting shift: an EWMA of the standardised residuals (:class:`ShiftStatistic`)
+        with this weight, for overruns too small to alert on one window. 0 (default) scores windows alone.
 
     Examples
     --------
@@ -82,7 +85,8 @@ class ForecastResidualDetector(Detector):
                  alpha: float = 0.3, beta: float = 0.01, gamma: float = 0.2,
                  order: tuple[int, int, int] = (1, 0, 0), seasonal_order: tuple[int, int, int] = (0, 1, 0),
                  transform: Transform = "log1p", direction: Direction = "up", residual_fading: float = 0.05,
-                 huber_k: float = 2.5, start_seasons: int = 3, seasonal_spread: bool = True, min_scale: float = 0.0, min_deviation: float = 0.0, score_scale: float = 3.0):
+                 huber_k: float = 2.5, start_seasons: int = 3, seasonal_spread: bool = True, min_scale: float = 0.0, min_deviation: float = 0.0, score_scale: float = 3.0,
+                 shift_smoothing: float = 0.0):
         self.forecaster = forecaster
         self.season_length = season_length
         self.alpha = alpha
@@ -99,6 +103,8 @@ class ForecastResidualDetector(Detector):
         self.min_scale = min_scale
         self.min_deviation = min_deviation
         self.score_scale = score_scale
+        self.shift_smoothing = shift_smoothing
+        self._shift = ShiftStatistic(shift_smoothing, direction)
         self._model = self._build()
         self._spread = stats.EWMean(fading_factor=residual_fading)
         self._n = 0
@@ -108,6 +114,12 @@ class ForecastResidualDetector(Detector):
         self._feature: str | None = None
         self._position = 0  # steps since the start, modulo the season
         self._position_spread: dict[int, stats.EWMean] = {}
+
+    def __setstate__(self, state: dict) -> None:
+        # States pickled before the shift statistic existed load with it off.
+        state.setdefault("shift_smoothing", 0.0)
+        state.setdefault("_shift", ShiftStatistic(state["shift_smoothing"], state.get("direction", "up")))
+        self.__dict__.update(state)
 
     def _build(self):
         if self.forecaster == "snarimax":
@@ -152,6 +164,8 @@ class ForecastResidualDetector(Detector):
         predicted = self._forecast()
         if predicted is not None:
             residual = v - predicted
+            if self._residuals:
+                self._shift.update(residual / self._scale())
             if self.huber_k > 0 and self._residuals:
                 bound = self.huber_k * self._scale()
                 residual = max(-bound, min(bound, residual))
@@ -211,6 +225,9 @@ class ForecastResidualDetector(Detector):
         if predicted is None:
             self.learn_one(x, t)
             return
+        item = pick_feature(x, self._feature)
+        if item is not None and self._residuals:
+            self._shift.update((forward(item[1], self.transform) - predicted) / self._scale())
         self._model.learn_one(predicted)
         self._n += 1
         self._advance()
@@ -229,7 +246,8 @@ class ForecastResidualDetector(Detector):
         if abs(item[1] - inverse(predicted, self.transform)) < self.min_deviation:
             return 0.0
         z = (forward(item[1], self.transform) - predicted) / self._scale()
-        return deviation_score(signed(z, self.direction), self.score_scale)
+        score = deviation_score(signed(z, self.direction), self.score_scale)
+        return max(score, deviation_score(signed(self._shift.peek(z), self.direction), self.score_scale))
 
     def expected_one(self, x: Mapping[str, float], t: datetime | None = None) -> dict[str, float]:
         item = pick_feature(x, self._feature)

@@ -139,6 +139,8 @@ QUERIES = MetricSource(
         _f("statement_type", lambda: F.col("statement_type"), "SELECT, INSERT, ..."),
         _f("client_application", lambda: F.col("client_application"), "client application"),
         _f("execution_status", lambda: F.col("execution_status"), "FINISHED, FAILED or CANCELED"),
+        _f("from_result_cache", lambda: F.col("from_result_cache").cast("string"),
+           "'true' when the result came from the result cache (no compute ran)"),
     ]),
     measures=dict([
         _f("queries", _one, "statements"),

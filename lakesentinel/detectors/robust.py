@@ -8,8 +8,8 @@ from typing import Mapping
 from river import utils
 
 from lakesentinel.detectors.base import (
-    Detector, Direction, Seasonality, Transform, deviation_score, forward, inverse, pick_feature, season_slot,
-    signed,
+    Detector, Direction, Seasonality, ShiftStatistic, Transform, deviation_score, forward, inverse, pick_feature,
+    season_slot, signed,
 )
 
 # The inter-quartile range of a normal distribution is 1.349 standard deviations.
@@ -53,6 +53,9 @@ class RobustQuantileDetector(Detector):
         Deviations smaller than this (in the metric's own units) score 0.
     score_scale
         Robust z at which the score reaches 0.63.
+    shift_smoothing
+        Also score a lasting shift: an EWMA of the windows' deviations (:class:`ShiftStatistic`) with
+        this weight, for shifts too small to alert on one window. 0 (default) scores windows alone.
 
     Examples
     --------
@@ -69,7 +72,8 @@ class RobustQuantileDetector(Detector):
 
     def __init__(self, window_size: int = 168, seasonality: Seasonality = "none", slot_window: int = 8,
                  min_slot_samples: int = 3, transform: Transform = "none", direction: Direction = "up",
-                 min_scale: float = 0.0, min_deviation: float = 0.0, score_scale: float = 3.0):
+                 min_scale: float = 0.0, min_deviation: float = 0.0, score_scale: float = 3.0,
+                 shift_smoothing: float = 0.0):
         self.window_size = window_size
         self.seasonality = seasonality
         self.slot_window = slot_window
@@ -79,6 +83,8 @@ class RobustQuantileDetector(Detector):
         self.min_scale = min_scale
         self.min_deviation = min_deviation
         self.score_scale = score_scale
+        self.shift_smoothing = shift_smoothing
+        self._shift = ShiftStatistic(shift_smoothing, direction)
         self._all: utils.SortedWindow = utils.SortedWindow(size=window_size)
         self._slots: dict[int, utils.SortedWindow] = {}
         self._feature: str | None = None
@@ -94,16 +100,37 @@ class RobustQuantileDetector(Detector):
         spread = (_quantile(ordered, 0.75) - _quantile(ordered, 0.25)) / IQR_TO_SIGMA
         return _quantile(ordered, 0.5), max(spread, self.min_scale, 1e-12)
 
+    def __setstate__(self, state: dict) -> None:
+        # States pickled before the shift statistic existed load with it off.
+        state.setdefault("shift_smoothing", 0.0)
+        state.setdefault("_shift", ShiftStatistic(state["shift_smoothing"], state.get("direction", "up")))
+        self.__dict__.update(state)
+
+    def _z(self, value: float, t: datetime | None) -> float | None:
+        baseline = self._baseline(t)
+        if baseline is None:
+            return None
+        median, scale = baseline
+        return (forward(value, self.transform) - median) / scale
+
     def learn_one(self, x: Mapping[str, float], t: datetime | None = None) -> None:
         item = pick_feature(x, self._feature)
         if item is None:
             return
+        self.hold_one(x, t)
         self._feature = item[0]
         v = forward(item[1], self.transform)
         self._all.append(v)
         slot = season_slot(t, self.seasonality)
         if slot is not None:
             self._slots.setdefault(slot, utils.SortedWindow(size=self.slot_window)).append(v)
+
+    def hold_one(self, x: Mapping[str, float], t: datetime | None = None) -> None:
+        # An alerting window stays out of the baseline but still counts towards a lasting shift.
+        item = pick_feature(x, self._feature)
+        z = None if item is None else self._z(item[1], t)
+        if z is not None:
+            self._shift.update(z)
 
     def score_one(self, x: Mapping[str, float], t: datetime | None = None) -> float:
         item = pick_feature(x, self._feature)
@@ -114,7 +141,8 @@ class RobustQuantileDetector(Detector):
         if abs(item[1] - inverse(median, self.transform)) < self.min_deviation:
             return 0.0
         z = (forward(item[1], self.transform) - median) / scale
-        return deviation_score(signed(z, self.direction), self.score_scale)
+        score = deviation_score(signed(z, self.direction), self.score_scale)
+        return max(score, deviation_score(signed(self._shift.peek(z), self.direction), self.score_scale))
 
     def expected_one(self, x: Mapping[str, float], t: datetime | None = None) -> dict[str, float]:
         item = pick_feature(x, self._feature)

@@ -65,7 +65,9 @@ def simulate(home: Path, plan: ScenarioPlan, seed: int) -> tuple[Settings, int, 
 def stream_scores(spark: SparkSession, cfg: Settings, spec: DetectorSpec, out: Path) -> pd.DataFrame:
     """Run the detector's stream over everything in the source table once; the windows it scored."""
     shutil.rmtree(out, ignore_errors=True)
-    source = source_stream(spark, cfg, spec.metric.source)
+    # One source commit (a simulated day) per micro-batch, as the data would have landed: a stream
+    # that swallowed the whole history in one batch would see every entity in its first batch.
+    source = source_stream(spark, cfg, spec.metric.source, maxFilesPerTrigger="1")
     query = (detector_scores(spark, cfg, spec, source).writeStream.format("delta")
              .option("checkpointLocation", str(out / "checkpoint")).trigger(availableNow=True)
              .queryName(f"evaluate_{spec.id.replace('.', '_')}").start(str(out / "scores")))

@@ -111,6 +111,11 @@ class ModelSpec(_Strict):
 class WarmupSpec(_Strict):
     windows: int = Field(48, ge=0, description="Windows an entity learns before it is warm.")
     max_severity: Literal[SEVERITIES] = Field("info", description="Highest severity of an alert while cold.")  # type: ignore[valid-type]
+    idle_before: bool = Field(
+        False, description="An entity first seen while the stream is already running was idle until then: its "
+                           "model first learns `windows` empty windows (zeros), so that its first spend is judged "
+                           "against nothing rather than not judged. It stays cold until it has learned `windows` "
+                           "of its own. Needs empty: zero.")
 
 
 class AlertSpec(_Strict):
@@ -385,6 +390,8 @@ def _meaning_issues(spec: DetectorSpec, located: _Located, prefix: tuple, file: 
                 add(("metric", "features", i, "agg"),
                     f"measure {f.measure!r} takes {'count_distinct' if measure.kind == 'key' else 'a numeric aggregate'}, "
                     f"not {f.agg!r}")
+        if spec.warmup.idle_before and spec.empty != "zero":
+            add(("warmup", "idle_before"), "idle_before needs empty: zero (an idle window must be a zero)")
         if m.min_rows > 1 and spec.empty == "zero":
             add(("metric", "min_rows"), "min_rows needs empty: skip (an empty window cannot be a zero and too few)")
         if m.window.empty == "zero" and any(f.agg not in ADDITIVE for f in m.features):

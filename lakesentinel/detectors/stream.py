@@ -128,8 +128,9 @@ def _score_function(spec: DetectorSpec):
         # batch; the warning is about PySpark's code, not ours.
         warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark.sql.pandas.serializers")
         scorer = EntityScorer(spec)
-        entity = load_state(state.get[0]) if state.exists else scorer.new_state()
         watermark_us = int(state.getCurrentWatermarkMs()) * 1000
+        # No watermark yet means the first micro-batch: an entity seen there has a past we never saw.
+        entity = load_state(state.get[0]) if state.exists else scorer.new_state(stream_running=watermark_us > 0)
         if not state.hasTimedOut:
             # Spark hands a group's rows over in chunks, in no particular order: order them all first.
             chunks = [pdf for pdf in batches if not pdf.empty]

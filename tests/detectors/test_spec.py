@@ -24,7 +24,7 @@ CASES = {
         "'list_costs' of billing.usage (did you mean 'list_cost'?); one of: usage_quantity, list_cost, records",
         "unknown_names.yaml:12: detector 'test.unknown_names': key 'model.params.transfrom': unknown parameter of "
         "robust_quantile (did you mean 'transform'?); its parameters: window_size, seasonality, slot_window, "
-        "min_slot_samples, transform, direction, min_scale, min_deviation, score_scale",
+        "min_slot_samples, transform, direction, min_scale, min_deviation, score_scale, shift_smoothing",
         "unknown_names.yaml:15: detector 'test.unknown_names': key 'alert.title': unknown field {sku} (did you mean "
         "'skuname'?); templates may use: cost, detector, entity_id, entity_type, expected, observed, score, severity, "
         "skuname, window_end, window_start, workspace_id",
