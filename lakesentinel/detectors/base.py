@@ -26,58 +26,6 @@ Transform = Literal["none", "log1p"]
 Seasonality = Literal["none", "hour_of_day", "hour_of_day_weekend", "hour_of_week"]
 
 
-class Detector(abc.ABC):
-    """Base of every detector: ``learn_one``, ``score_one`` and ``expected_one`` over a feature dict."""
-
-    #: True when the detector reads exactly one feature (the spec loader enforces it).
-    univariate: ClassVar[bool] = False
-    #: Generic checks this detector opts out of, each with the reason (see ``checks.py``).
-    _unit_test_skips: ClassVar[dict[str, str]] = {}
-
-    @abc.abstractmethod
-    def learn_one(self, x: Mapping[str, float], t: datetime | None = None) -> None:
-        """Update the model with one window's features."""
-
-    @abc.abstractmethod
-    def score_one(self, x: Mapping[str, float], t: datetime | None = None) -> float:
-        """Anomaly score of one window in [0, 1]; must not change the model."""
-
-    def expected_one(self, x: Mapping[str, float], t: datetime | None = None) -> dict[str, float]:
-        """What the model expected for each feature it can predict (empty when it predicts none)."""
-        return {}
-
-    def hold_one(self, x: Mapping[str, float], t: datetime | None = None) -> None:
-        """A window passes without being learned (it alerted): models that count steps take one."""
-
-    # ---- parameters ---------------------------------------------------------------------------
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-
-    def _get_params(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def clone(self) -> "Detector":
-        """A fresh, unlearned detector with the same parameters."""
-        return type(self)(**self._get_params())
-
-    @classmethod
-    def _unit_test_params(cls) -> dict[str, Any]:
-        """Parameters the generic checks build the detector with (defaults unless overridden)."""
-        return {}
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self._get_params().items())
-        return f"{type(self).__name__}({params})"
-
-
-def deviation_score(z: float, scale: float = 3.0) -> float:
-    """Map a deviation in robust standard units to [0, 1): 0 at or below zero, 0.63 at ``scale``."""
-    if not z > 0.0:  # also catches NaN
-        return 0.0
-    return 1.0 - math.exp(-z / scale)
-
-
 class ShiftStatistic:
     """An EWMA control chart over a model's standardised deviations, for shifts too small to alert on
     one window but lasting several (a slower warehouse judged on a handful of statements an hour).
@@ -122,6 +70,62 @@ class ShiftStatistic:
     def update(self, z: float) -> None:
         if self.smoothing > 0.0 and math.isfinite(z):
             self.value = self._next(z)
+
+
+class Detector(abc.ABC):
+    """Base of every detector: ``learn_one``, ``score_one`` and ``expected_one`` over a feature dict."""
+
+    #: True when the detector reads exactly one feature (the spec loader enforces it).
+    univariate: ClassVar[bool] = False
+    #: Generic checks this detector opts out of, each with the reason (see ``checks.py``).
+    _unit_test_skips: ClassVar[dict[str, str]] = {}
+    #: The shift statistic off: what a state pickled before ``shift_smoothing`` existed reads (never
+    #: updated, as updates with smoothing 0 do nothing).
+    shift_smoothing = 0.0
+    _shift = ShiftStatistic(0.0)
+
+    @abc.abstractmethod
+    def learn_one(self, x: Mapping[str, float], t: datetime | None = None) -> None:
+        """Update the model with one window's features."""
+
+    @abc.abstractmethod
+    def score_one(self, x: Mapping[str, float], t: datetime | None = None) -> float:
+        """Anomaly score of one window in [0, 1]; must not change the model."""
+
+    def expected_one(self, x: Mapping[str, float], t: datetime | None = None) -> dict[str, float]:
+        """What the model expected for each feature it can predict (empty when it predicts none)."""
+        return {}
+
+    def hold_one(self, x: Mapping[str, float], t: datetime | None = None) -> None:
+        """A window passes without being learned (it alerted): models that count steps take one."""
+
+    # ---- parameters ---------------------------------------------------------------------------
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+    def _get_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def clone(self) -> "Detector":
+        """A fresh, unlearned detector with the same parameters."""
+        return type(self)(**self._get_params())
+
+    @classmethod
+    def _unit_test_params(cls) -> dict[str, Any]:
+        """Parameters the generic checks build the detector with (defaults unless overridden)."""
+        return {}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self._get_params().items())
+        return f"{type(self).__name__}({params})"
+
+
+def deviation_score(z: float, scale: float = 3.0) -> float:
+    """Map a deviation in robust standard units to [0, 1): 0 at or below zero, 0.63 at ``scale``."""
+    if not z > 0.0:  # also catches NaN
+        return 0.0
+    return 1.0 - math.exp(-z / scale)
 
 
 def signed(z: float, direction: Direction) -> float:

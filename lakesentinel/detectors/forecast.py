@@ -115,12 +115,6 @@ class ForecastResidualDetector(Detector):
         self._position = 0  # steps since the start, modulo the season
         self._position_spread: dict[int, stats.EWMean] = {}
 
-    def __setstate__(self, state: dict) -> None:
-        # States pickled before the shift statistic existed load with it off.
-        state.setdefault("shift_smoothing", 0.0)
-        state.setdefault("_shift", ShiftStatistic(state["shift_smoothing"], state.get("direction", "up")))
-        self.__dict__.update(state)
-
     def _build(self):
         if self.forecaster == "snarimax":
             p, d, q = self.order

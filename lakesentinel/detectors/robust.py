@@ -100,12 +100,6 @@ class RobustQuantileDetector(Detector):
         spread = (_quantile(ordered, 0.75) - _quantile(ordered, 0.25)) / IQR_TO_SIGMA
         return _quantile(ordered, 0.5), max(spread, self.min_scale, 1e-12)
 
-    def __setstate__(self, state: dict) -> None:
-        # States pickled before the shift statistic existed load with it off.
-        state.setdefault("shift_smoothing", 0.0)
-        state.setdefault("_shift", ShiftStatistic(state["shift_smoothing"], state.get("direction", "up")))
-        self.__dict__.update(state)
-
     def _z(self, value: float, t: datetime | None) -> float | None:
         baseline = self._baseline(t)
         if baseline is None:
