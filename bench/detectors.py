@@ -13,7 +13,7 @@ from river import anomaly
 from lakesentinel.detectors.checks import series
 from lakesentinel.detectors.entity import EntityScorer, dump_state, load_state
 from lakesentinel.detectors.spec import load_specs
-from lakesentinel.settings import PROJECT_ROOT
+from lakesentinel.settings import SHIPPED_DIR
 
 
 REPEATS = 3  # best of three: the machine is shared, and the fastest run is the least disturbed
@@ -53,7 +53,7 @@ def _river_hst(points: int) -> dict:
 
 
 def run(points: int = 20000, specs_dir: Path | None = None) -> dict:
-    specs = load_specs(specs_dir or PROJECT_ROOT / "rules" / "detectors")
+    specs = load_specs(specs_dir or SHIPPED_DIR / "rules" / "detectors")
     models = [_river_hst(points)]
     for spec in specs:
         names = tuple(f.name for f in spec.metric.features)

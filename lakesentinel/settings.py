@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,8 +22,8 @@ from lakesentinel.errors import ConfigError
 from lakesentinel.sources.system_tables import SYSTEM_TABLES
 
 ENV_PREFIX = "LAKESENTINEL__"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
+# The configuration, rule packs and detector specs the wheel carries (the defaults).
+SHIPPED_DIR = Path(str(resources.files("lakesentinel.shipped")))
 
 
 class _Strict(BaseModel):
@@ -70,16 +71,29 @@ class HwmSettings(_Strict):
 
 
 class PathSettings(_Strict):
-    """Files lakesentinel reads, relative to the project root unless absolute."""
+    """The files a security team edits: rule packs, detector specs, routes, data-quality checks.
 
+    ``root`` is their folder (on Databricks one the bundle syncs, or a Unity Catalog volume); unset or
+    empty, the packs shipped in the wheel are read. Relative paths resolve under it.
+    """
+
+    root: str | None = None
     rules: str = "rules"
     detectors: str = "rules/detectors"
     routes: str = "config/routes.yaml"
     quality: str = "config/quality.yaml"
 
+    @field_validator("root")
+    @classmethod
+    def _empty_root_means_shipped(cls, value: str | None) -> str | None:
+        return value or None
+
+    def base(self) -> Path:
+        return Path(self.root) if self.root else SHIPPED_DIR
+
     def resolve(self, key: str) -> Path:
         p = Path(getattr(self, key))
-        return p if p.is_absolute() else PROJECT_ROOT / p
+        return p if p.is_absolute() else self.base() / p
 
 
 class MlflowSettings(_Strict):
@@ -176,7 +190,7 @@ def _expand(value: Any, key: str, file: Path) -> Any:
 
 
 def config_dir() -> Path:
-    return Path(os.environ.get("LAKESENTINEL_CONFIG_DIR", PROJECT_ROOT / "config"))
+    return Path(os.environ.get("LAKESENTINEL_CONFIG_DIR") or SHIPPED_DIR / "config")
 
 
 def _origin(loc: tuple[Any, ...], file: Path) -> str:

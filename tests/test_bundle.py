@@ -5,9 +5,9 @@ import pytest
 import yaml
 from databricks.bundles.jobs import Job
 
-from lakesentinel.settings import PROJECT_ROOT
+from pathlib import Path
 
-BUNDLE = PROJECT_ROOT / "jobs"
+BUNDLE = Path(__file__).resolve().parents[1] / "jobs"
 
 
 def _resources() -> dict[str, dict]:

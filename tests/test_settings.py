@@ -4,9 +4,9 @@ import pytest
 import yaml
 
 from lakesentinel.errors import ConfigError
-from lakesentinel.settings import PROJECT_ROOT, load_settings
+from lakesentinel.settings import SHIPPED_DIR, load_settings
 
-CONFIG = PROJECT_ROOT / "config"
+CONFIG = SHIPPED_DIR / "config"
 
 
 def write_config(tmp_path: Path, mutate) -> Path:
@@ -103,3 +103,15 @@ def test_unset_variable_without_default_names_key(tmp_path, monkeypatch):
 def test_unknown_environment_lists_the_known_ones():
     with pytest.raises(ConfigError, match="environments here: dev, local, prod"):
         load_settings("staging")
+
+
+def test_users_files_come_from_their_folder_and_the_wheels_packs_otherwise(monkeypatch, tmp_path):
+    monkeypatch.setenv("LAKESENTINEL_HOME", str(tmp_path))
+    shipped = load_settings("local").paths
+    assert shipped.resolve("rules") == SHIPPED_DIR / "rules" and (shipped.resolve("routes")).is_file()
+    monkeypatch.setenv("LAKESENTINEL__PATHS__ROOT", str(tmp_path / "team"))
+    own = load_settings("local").paths
+    assert own.resolve("rules") == tmp_path / "team" / "rules"
+    assert own.resolve("detectors") == tmp_path / "team" / "rules" / "detectors"
+    monkeypatch.setenv("LAKESENTINEL__PATHS__ROOT", "")  # an unset bundle variable: the shipped packs
+    assert load_settings("local").paths.resolve("rules") == SHIPPED_DIR / "rules"

@@ -48,6 +48,10 @@ class RuleError(LakeSentinelError):
         super().__init__(f"{len(errors)} error(s) in rule files:\n{lines}{more}")
 
 
+class RulesFolderError(LakeSentinelError):
+    """The rules folder does not exist or holds no rule file (the message names it)."""
+
+
 class RuleNotFoundError(LakeSentinelError):
     """A rule id given on the command line (or by a caller) matches no loaded rule."""
 

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from lakesentinel.alerts.record import DOMAINS
 from lakesentinel.logs import get_logger
 from lakesentinel.rules.compiler import CompiledRule, compile_rule
-from lakesentinel.rules.issues import Issue
+from lakesentinel.rules.issues import Issue, RulesFolderError
 from lakesentinel.rules.model import DURATION_PATTERN, RULE_ID_PATTERN, Rule, json_schema
 from lakesentinel.rules.validators import Validator, make_validators
 from lakesentinel.rules.yamlpos import Document, YamlSyntaxError, load_documents
@@ -210,8 +210,20 @@ class RuleLoader:
         return out
 
     def refresh(self) -> Changes:
-        """Re-read files added, changed or removed since the last call; cheap when nothing changed."""
+        """Re-read files added, changed or removed since the last call; cheap when nothing changed.
+
+        The first load raises :class:`RulesFolderError` when a path does not exist or holds no rule file;
+        later, a folder that vanished (an unmounted volume, a sync in progress) keeps the running rules.
+        """
+        missing = [p for p in self.paths if not p.exists()]
+        if missing and self.generation:
+            log.error("rules folder missing; the loaded rules keep running", extra={"paths": [str(p) for p in missing]})
+            return Changes()
+        if missing:
+            raise RulesFolderError(f"{missing[0]}: no such rules file or folder")
         stamps = self.stamps()
+        if not stamps and not self.generation:
+            raise RulesFolderError(f"{', '.join(map(str, self.paths))}: no rule files (*.yaml) here")
         changes = Changes()
         for path, stamp in stamps.items():
             old = self.files.get(path)

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from lakesentinel.detectors.spec import DetectorSpec, load_specs, parse_spec
-from lakesentinel.settings import PROJECT_ROOT
+from lakesentinel.settings import SHIPPED_DIR
 
 TESTDATA = Path(__file__).parent / "testdata"
-SHIPPED = PROJECT_ROOT / "rules" / "detectors"
+SHIPPED = SHIPPED_DIR / "rules" / "detectors"
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,9 @@ import pytest
 
 from lakesentinel.rules.logsources import logsource
 from lakesentinel.rules.testing import to_row
-from lakesentinel.settings import PROJECT_ROOT
+from lakesentinel.settings import SHIPPED_DIR
 
-RULES_ROOT = PROJECT_ROOT / "rules"
+RULES_ROOT = SHIPPED_DIR / "rules"
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
 
 
@@ -21,7 +21,7 @@ def shipped():
     """The shipped packs, loaded once (no Spark needed)."""
     from lakesentinel.rules.loader import load_rules
 
-    return load_rules(RULES_ROOT, root=PROJECT_ROOT)
+    return load_rules(RULES_ROOT, root=SHIPPED_DIR)
 
 
 @pytest.fixture

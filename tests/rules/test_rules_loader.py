@@ -111,3 +111,27 @@ def test_hot_reload_rereads_only_changed_files_and_keeps_last_good(rule_dir):
     assert loader.rules["security.good_rule"].rule.level == "high"
     path.unlink()
     assert loader.refresh().removed and "security.good_rule" not in loader.rules
+
+
+def test_a_missing_or_empty_rules_folder_is_an_error_naming_it(tmp_path):
+    import pytest
+
+    from lakesentinel.rules.issues import RulesFolderError
+
+    with pytest.raises(RulesFolderError, match=f"{tmp_path / 'nowhere'}: no such rules file or folder"):
+        RuleLoader(tmp_path / "nowhere").refresh()
+    (tmp_path / "empty" / "security").mkdir(parents=True)
+    with pytest.raises(RulesFolderError, match=f"{tmp_path / 'empty'}: no rule files"):
+        load_rules(tmp_path / "empty")
+
+
+def test_a_rules_folder_that_vanishes_keeps_the_loaded_rules_running(rule_dir):
+    write_rule(rule_dir, "good", GOOD)
+    loader = RuleLoader(rule_dir)
+    loader.refresh()
+    for f in rule_dir.rglob("*.yaml"):
+        f.unlink()
+    for d in sorted(rule_dir.rglob("*"), reverse=True):
+        d.rmdir()
+    rule_dir.rmdir()
+    assert not loader.refresh() and "security.good_rule" in loader.rules

@@ -14,7 +14,6 @@ from deltalake import DeltaTable, write_deltalake
 from pyspark.sql import functions as F
 
 from lakesentinel.lakehouse import Lakehouse
-from lakesentinel.settings import PROJECT_ROOT
 from lakesentinel.simulator.clock import to_us
 from lakesentinel.simulator.generator import Simulator
 from lakesentinel.simulator.run import run_live
@@ -26,6 +25,8 @@ from lakesentinel.streams.drift import SchemaDriftError
 from lakesentinel.streams.ingest import add_bronze
 from lakesentinel.streams.supervisor import Supervisor
 from tests.conftest import settings_for
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _count(spark, cfg, name):
@@ -76,10 +77,10 @@ def test_killed_mid_batch_and_restarted_loses_and_doubles_nothing(spark, tmp_pat
     # Many small commits, so the stream needs many micro-batches.
     run_live(cfg, Simulator("small", 8, to_us(date(2026, 3, 2)), 1, scenarios=[]), rate=4000, interval_s=0.02,
              duration_s=2.0)
-    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     worker = [sys.executable, "-m", "tests.streams.crash_worker", cfg.storage_root.rsplit("/lakehouse", 1)[0]]
     home = Path(worker[-1])
-    proc = subprocess.Popen(worker + ["3"], env=env, cwd=PROJECT_ROOT)
+    proc = subprocess.Popen(worker + ["3"], env=env, cwd=REPO_ROOT)
     deadline = time.time() + 240
     while not (home / "hanging").exists():
         assert proc.poll() is None, "worker exited before reaching the hang"
@@ -91,7 +92,7 @@ def test_killed_mid_batch_and_restarted_loses_and_doubles_nothing(spark, tmp_pat
     bronze_path = lh.location(bronze_name(cfg, "access.audit"))
     written_before = DeltaTable(bronze_path).to_pyarrow_table(columns=["event_id"]).num_rows
     assert written_before > 0
-    subprocess.run(worker, env=env, cwd=PROJECT_ROOT, check=True, timeout=600)
+    subprocess.run(worker, env=env, cwd=REPO_ROOT, check=True, timeout=600)
     bronze = DeltaTable(bronze_path).to_pyarrow_table(columns=["event_id"]).column("event_id").to_pylist()
     source = DeltaTable(SourceWriter(cfg).path("access.audit")).to_pyarrow_table(columns=["event_id"])
     assert len(bronze) == len(set(bronze)), "duplicate natural keys after the restart"
