@@ -16,24 +16,22 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lakesentinel.actions.config import DeliverySettings, ReceiverConfig
 from lakesentinel.alerts.durations import Duration
 from lakesentinel.alerts.matchers import Matcher, MatcherError, Matchers
 from lakesentinel.errors import ConfigError
+from lakesentinel.issues import FileIssuesError, Issue, at
+from lakesentinel.yamlpos import Document, YamlSyntaxError, load_document
 
 ALL_LABELS = "..."  # group_by: [...] groups by every label, i.e. one group per incident
 
 
-class RoutesError(ConfigError):
-    """``routes.yaml`` does not load; ``problems`` holds one line per problem, each naming where."""
+class RoutesError(FileIssuesError, ConfigError):
+    """``routes.yaml`` does not load; ``issues`` holds every problem, each naming where."""
 
-    def __init__(self, file: str, problems: list[str]):
-        self.file = file
-        self.problems = problems
-        super().__init__(f"{file}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
+    what = "the routes file"
 
 
 class _Strict(BaseModel):
@@ -221,103 +219,90 @@ def build(spec: RoutesFile, file: str = "", digest: str = "") -> Routes:
 
 # ---- loading with positions --------------------------------------------------------------------
 
-def _node_at(node: yaml.Node | None, loc: tuple, *, key: bool = False) -> yaml.Node | None:
-    """The YAML node at a pydantic error location (its key with ``key``), or the deepest that exists."""
-    for i, part in enumerate(loc):
-        if isinstance(node, yaml.MappingNode):
-            name = "continue" if part == "continue_" else part
-            pair = next(((k, v) for k, v in node.value if k.value == name), None)
-            if pair is None:
-                return node
-            node = pair[0] if key and i == len(loc) - 1 else pair[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        elif isinstance(node, yaml.SequenceNode):
-            continue  # union-member names pydantic adds
-        else:
-            return node
-    return node
-
-
-def _where(file: str, node: yaml.Node | None) -> str:
-    if node is None:
-        return file
-    return f"{file}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
-
-
-def _dotted(loc: tuple) -> str:
-    out = ""
+def _loc(doc: Document, loc: tuple) -> tuple:
+    """A pydantic error location as a path in the document, without the union-member names pydantic adds."""
+    path: tuple = ()
+    value: Any = doc.value
     for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + ("continue" if part == "continue_" else str(part))
-    return out or "(top level)"
+        part = "continue" if part == "continue_" else part
+        if isinstance(value, dict) and isinstance(part, str):
+            path, value = path + (part,), value.get(part)  # a missing key is named, placed at its mapping
+        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+            path, value = path + (part,), value[part]
+    return path
 
 
-def _cross_check(spec: RoutesFile, tree: yaml.Node, file: str) -> list[str]:
-    problems: list[str] = []
+def _cross_check(spec: RoutesFile, doc: Document) -> list[Issue]:
+    problems: list[Issue] = []
     names = [r.name for r in spec.receivers]
     for i, name in enumerate(names):
         if name in names[:i]:
-            problems.append(f"{_where(file, _node_at(tree, ('receivers', i, 'name')))}: key 'receivers[{i}].name': "
-                            f"receiver {name!r} is defined twice")
+            problems.append(at(doc, ("receivers", i, "name"), "duplicate-receiver",
+                               f"receiver {name!r} is defined twice", id=name))
 
     route_ids: set[str] = set()
 
     def visit(route: RouteSpec, path: tuple):
         if route.receiver is not None and route.receiver not in names:
-            problems.append(f"{_where(file, _node_at(tree, path + ('receiver',)))}: key '{_dotted(path + ('receiver',))}': "
-                            f"no receiver named {route.receiver!r} (receivers: {', '.join(names)})")
+            problems.append(at(doc, path + ("receiver",), "unknown-receiver",
+                               f"no receiver named {route.receiver!r} (receivers: {', '.join(names)})", id=route.name))
         if route.name:
             if route.name in route_ids:
-                problems.append(f"{_where(file, _node_at(tree, path + ('name',)))}: key '{_dotted(path + ('name',))}': "
-                                f"route name {route.name!r} is used twice")
+                problems.append(at(doc, path + ("name",), "duplicate-route", f"route name {route.name!r} is used twice",
+                                   id=route.name))
             route_ids.add(route.name)
         for i, child in enumerate(route.routes):
             visit(child, path + ("routes", i))
 
     visit(spec.route, ("route",))
+    paths: list[tuple] = []
+
+    def spec_paths(route: RouteSpec, path: tuple):
+        paths.append(path)
+        for i, child in enumerate(route.routes):
+            spec_paths(child, path + ("routes", i))
+
+    spec_paths(spec.route, ("route",))
     root = _resolve(spec.route, None, "root")
-    for route in root.walk():
+    for route, path in zip(root.walk(), paths):
         if route.group_interval <= timedelta(0):
-            problems.append(f"{file}: route {route.id!r}: group_interval must be positive")
+            problems.append(at(doc, path, "intervals", f"route {route.id!r}: group_interval must be positive",
+                               id=route.id))
         if route.repeat_interval < route.group_interval:
-            problems.append(f"{file}: route {route.id!r}: repeat_interval ({route.repeat_interval}) is shorter than "
-                            f"group_interval ({route.group_interval})")
+            problems.append(at(doc, path, "intervals", f"route {route.id!r}: repeat_interval ({route.repeat_interval}) "
+                               f"is shorter than group_interval ({route.group_interval})", id=route.id))
     return problems
 
 
 def parse_routes(text: str, file: str = "<routes>") -> Routes:
     """Parse and check a routes document; raise RoutesError listing every problem."""
     try:
-        tree = yaml.compose(text)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else file
-        raise RoutesError(file, [f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
-    if not isinstance(raw, dict):
-        raise RoutesError(file, [f"{file}: expected a mapping with 'route' and 'receivers' at the top level"])
+        doc = load_document(text, file)
+    except YamlSyntaxError as exc:
+        raise RoutesError([Issue("error", "yaml", str(exc), file, exc.position.line,
+                                 exc.position.column)]) from None
+    if doc is None or not isinstance(doc.value, dict):
+        raise RoutesError([Issue("error", "shape", "expected a mapping with 'route' and 'receivers' at the top level",
+                                 file, 1, 1)])
     try:
-        spec = RoutesFile.model_validate(raw)
+        spec = RoutesFile.model_validate(doc.value)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = tuple(err["loc"])
+            loc = _loc(doc, tuple(err["loc"]))
             msg = err["msg"].removeprefix("Value error, ")
-            node = _node_at(tree, loc, key=err["type"] == "extra_forbidden")
-            problems.append(f"{_where(file, node)}: key '{_dotted(loc)}': {msg}")
-        raise RoutesError(file, problems) from None
-    problems = _cross_check(spec, tree, file)
+            problems.append(at(doc, loc, "schema", msg, key=err["type"] == "extra_forbidden"))
+        raise RoutesError(problems) from None
+    problems = _cross_check(spec, doc)
     if problems:
-        raise RoutesError(file, problems)
+        raise RoutesError(problems)
     return build(spec, file, hashlib.sha256(text.encode()).hexdigest()[:16])
 
 
 def load_routes(path: str | Path) -> Routes:
     path = Path(path)
     if not path.is_file():
-        raise RoutesError(str(path), [f"{path}: no such file (set paths.routes in the environment's configuration)"])
+        raise RoutesError([Issue("error", "missing", "no such file (set paths.routes in the environment's configuration)",
+                                 str(path))])
     return parse_routes(path.read_text(), str(path))
 

@@ -37,7 +37,7 @@ def _select(loader, rule_ids: list[str] | None):
         return list(loader.rules.values())
     unknown = [r for r in rule_ids if r not in loader.rules]
     if unknown:
-        failed = {i.rule_id for i in loader.issues if i.severity == "error"}
+        failed = {i.id for i in loader.issues if i.severity == "error"}
         why = [f"{r} (has errors; run `rules lint`)" if r in failed else r for r in unknown]
         raise RuleNotFoundError(f"no such rule: {', '.join(why)}")
     return [loader.rules[r] for r in rule_ids]

@@ -30,17 +30,16 @@ import difflib
 import re
 import string
 import typing
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 import jsonschema
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from lakesentinel.alerts.record import DOMAINS, SEVERITIES
-from lakesentinel.errors import LakeSentinelError
+from lakesentinel.issues import FileIssuesError, Issue, at, dotted
+from lakesentinel.yamlpos import Document, YamlSyntaxError, load_documents
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|sec|second|seconds|m|min|minute|minutes|h|hour|hours|d|day|days)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -199,28 +198,15 @@ class DetectorSpec(_Strict):
 
 
 # ---- errors ------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SpecIssue:
-    file: str
-    line: int | None
-    detector: str | None
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        who = f" detector '{self.detector}':" if self.detector else ""
-        key = f" key '{self.key}':" if self.key else ""
-        return f"{where}:{who}{key} {self.message}"
-
-
-class DetectorSpecError(LakeSentinelError):
+class DetectorSpecError(FileIssuesError):
     """One or more detector specs are wrong; ``issues`` lists each with file, line, detector and key."""
 
-    def __init__(self, issues: list[SpecIssue]):
-        self.issues = list(issues)
-        lines = "\n".join(f"  {i}" for i in self.issues)
-        super().__init__(f"{len(self.issues)} problem(s) in detector specs:\n{lines}")
+    what = "detector specs"
+
+
+def _issue(doc: Document | None, path: tuple, detector: str | None, shown: tuple, message: str,
+           code: str = "spec", file: str = "") -> Issue:
+    return at(doc, path, code, message, file=file, id=detector, key=True, shown=shown)
 
 
 # ---- schema ------------------------------------------------------------------------------------------
@@ -234,68 +220,31 @@ def json_schema() -> dict:
     return schema
 
 
-# ---- YAML with line numbers --------------------------------------------------------------------------
-class _Located:
-    """Line of every key path in a YAML document (1-based), and duplicate keys found on the way."""
-
-    def __init__(self, node: yaml.Node | None):
-        self.lines: dict[tuple, int] = {}
-        self.duplicates: list[tuple[tuple, int]] = []
-        if node is not None:
-            self._walk(node, ())
-
-    def _walk(self, node: yaml.Node, path: tuple) -> None:
-        self.lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            seen = set()
-            for k, v in node.value:
-                key = k.value
-                if key in seen:
-                    self.duplicates.append((path + (key,), k.start_mark.line + 1))
-                seen.add(key)
-                self.lines[path + (key,)] = k.start_mark.line + 1
-                self._walk(v, path + (key,))
-                self.lines[path + (key,)] = k.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for i, v in enumerate(node.value):
-                self._walk(v, path + (i,))
-
-    def line(self, path: tuple) -> int | None:
-        path = tuple(path)
-        while path not in self.lines and path:
-            path = path[:-1]
-        return self.lines.get(path)
-
-
-def _key(path: tuple) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
-
-
-def _documents(text: str, file: str) -> tuple[list[tuple[Any, _Located, tuple]], list[SpecIssue]]:
-    """The spec mappings of a file, each with its line map and its path prefix inside the file."""
+# ---- YAML with positions ----------------------------------------------------------------------------
+def _documents(text: str, file: str) -> tuple[list[tuple[Any, Document, tuple]], list[Issue]]:
+    """The spec mappings of a file, each with its document and its path prefix inside the file."""
     try:
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        return [], [SpecIssue(file, mark.line + 1 if mark else None, None, "", f"not valid YAML: {exc}")]
-    located = _Located(node)
-    issues = [SpecIssue(file, line, None, _key(path), "duplicate key") for path, line in located.duplicates]
-    if data is None:
-        return [], issues + [SpecIssue(file, 1, None, "", "empty file")]
-    if isinstance(data, dict) and "detectors" in data and "id" not in data:
-        extra = sorted(set(data) - {"detectors"})
-        if extra:
-            issues.append(SpecIssue(file, located.line((extra[0],)), None, extra[0],
-                                    "a pack holds only 'detectors: [...]'"))
-        items = data["detectors"]
-        if not isinstance(items, list):
-            return [], issues + [SpecIssue(file, located.line(("detectors",)), None, "detectors", "expected a list of specs")]
-        return [(item, located, ("detectors", i)) for i, item in enumerate(items)], issues
-    return [(data, located, ())], issues
+        docs = load_documents(text, file)
+    except YamlSyntaxError as exc:
+        return [], [Issue("error", "yaml", str(exc), file, exc.position.line, exc.position.column)]
+    if not docs:
+        return [], [Issue("error", "empty", "empty file", file, 1, 1)]
+    issues: list[Issue] = []
+    out = []
+    for doc in docs:
+        data = doc.value
+        if isinstance(data, dict) and "detectors" in data and "id" not in data:
+            extra = sorted(set(data) - {"detectors"})
+            if extra:
+                issues.append(_issue(doc, (extra[0],), None, (extra[0],), "a pack holds only 'detectors: [...]'"))
+            items = data["detectors"]
+            if not isinstance(items, list):
+                issues.append(_issue(doc, ("detectors",), None, ("detectors",), "expected a list of specs"))
+                continue
+            out += [(item, doc, ("detectors", i)) for i, item in enumerate(items)]
+        else:
+            out.append((data, doc, ()))
+    return out, issues
 
 
 _PATTERN_HELP = {
@@ -310,10 +259,10 @@ def _suggest(name: str, known) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _schema_issues(doc: Any, located: _Located, prefix: tuple, file: str, detector: str | None) -> list[SpecIssue]:
+def _schema_issues(data: Any, doc: Document, prefix: tuple, detector: str | None) -> list[Issue]:
     validator = jsonschema.Draft202012Validator(json_schema())
     issues = []
-    for err in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
+    for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
         path = tuple(err.absolute_path)
         message = err.message
         if err.validator in ("anyOf", "oneOf") and err.context:
@@ -331,7 +280,7 @@ def _schema_issues(doc: Any, located: _Located, prefix: tuple, file: str, detect
                 hint = _suggest(unknown[0], err.schema.get("properties", {}))
                 message = (f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}{hint}; "
                            f"allowed: {allowed}")
-        issues.append(SpecIssue(file, located.line(prefix + path), detector, _key(path), message))
+        issues.append(_issue(doc, prefix + path, detector, path, message, "schema"))
     return issues
 
 
@@ -349,15 +298,15 @@ def _params_model(cls) -> type[BaseModel]:
     return create_model(f"{cls.__name__}Params", __config__=ConfigDict(extra="forbid", strict=False), **fields)
 
 
-def _meaning_issues(spec: DetectorSpec, located: _Located, prefix: tuple, file: str) -> list[SpecIssue]:
+def _meaning_issues(spec: DetectorSpec, doc: Document, prefix: tuple) -> list[Issue]:
     from lakesentinel.detectors import DETECTORS
     from lakesentinel.detectors.metrics import SOURCES
     from lakesentinel.simulator.scenarios import SCENARIOS
 
-    issues: list[SpecIssue] = []
+    issues: list[Issue] = []
 
     def add(path: tuple, message: str) -> None:
-        issues.append(SpecIssue(file, located.line(prefix + path), spec.id, _key(path), message))
+        issues.append(_issue(doc, prefix + path, spec.id, path, message, "meaning"))
 
     m = spec.metric
     source = SOURCES.get(m.source)
@@ -455,31 +404,31 @@ def _meaning_issues(spec: DetectorSpec, located: _Located, prefix: tuple, file: 
 
 
 # ---- loading -----------------------------------------------------------------------------------------
-def _parse(text: str, file: str) -> tuple[list[DetectorSpec], list[SpecIssue]]:
+def _parse(text: str, file: str) -> tuple[list[DetectorSpec], list[Issue]]:
     docs, issues = _documents(text, file)
     specs = []
-    for doc, located, prefix in docs:
-        detector = doc.get("id") if isinstance(doc, dict) and isinstance(doc.get("id"), str) else None
-        if not isinstance(doc, dict):
-            issues.append(SpecIssue(file, located.line(prefix), detector, _key(prefix), "expected a mapping (one spec)"))
+    for data, doc, prefix in docs:
+        detector = data.get("id") if isinstance(data, dict) and isinstance(data.get("id"), str) else None
+        if not isinstance(data, dict):
+            issues.append(_issue(doc, prefix, detector, prefix, "expected a mapping (one spec)"))
             continue
-        found = _schema_issues(doc, located, prefix, file, detector)
+        found = _schema_issues(data, doc, prefix, detector)
         try:
-            spec = DetectorSpec(**doc, file=file)
+            spec = DetectorSpec(**data, file=file)
         except ValidationError as exc:
             # The schema says most of it; pydantic adds what a schema cannot (thresholds in order).
             seen = {i.key for i in found}
             for err in exc.errors():
                 path = tuple(err["loc"])
-                if _key(path) not in seen and not any(_key(path).startswith(k + ".") for k in seen):
+                if dotted(path) not in seen and not any(dotted(path).startswith(k + ".") for k in seen):
                     message = err["msg"].removeprefix("Value error, ")
-                    found.append(SpecIssue(file, located.line(prefix + path), detector, _key(path), message))
-            issues += sorted(found, key=lambda i: i.line or 0)
+                    found.append(_issue(doc, prefix + path, detector, path, message, "schema"))
+            issues += sorted(found, key=lambda i: i.line)
             continue
         if found:
-            issues += sorted(found, key=lambda i: i.line or 0)
+            issues += sorted(found, key=lambda i: i.line)
             continue
-        meaning = sorted(_meaning_issues(spec, located, prefix, file), key=lambda i: i.line or 0)
+        meaning = sorted(_meaning_issues(spec, doc, prefix), key=lambda i: i.line)
         issues += meaning
         if not meaning:
             specs.append(spec)
@@ -492,7 +441,7 @@ def parse_spec(text: str, file: str = "<string>") -> DetectorSpec:
     if issues:
         raise DetectorSpecError(issues)
     if len(specs) != 1:
-        raise DetectorSpecError([SpecIssue(file, None, None, "", f"expected one spec, found {len(specs)}")])
+        raise DetectorSpecError([Issue("error", "spec", f"expected one spec, found {len(specs)}", file)])
     return specs[0]
 
 
@@ -503,9 +452,9 @@ def load_specs(directory: Path | str, include_disabled: bool = False) -> list[De
     """
     root = Path(directory)
     if not root.is_dir():
-        raise DetectorSpecError([SpecIssue(str(root), None, None, "", "no such directory of detector specs")])
+        raise DetectorSpecError([Issue("error", "missing", "no such directory of detector specs", str(root))])
     specs: list[DetectorSpec] = []
-    issues: list[SpecIssue] = []
+    issues: list[Issue] = []
     for path in sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()):
         found, problems = _parse(path.read_text(), str(path))
         specs += found
@@ -513,7 +462,7 @@ def load_specs(directory: Path | str, include_disabled: bool = False) -> list[De
     first: dict[str, DetectorSpec] = {}
     for spec in specs:
         if spec.id in first:
-            issues.append(SpecIssue(spec.file, None, spec.id, "id", f"id already used in {first[spec.id].file}"))
+            issues.append(Issue("error", "duplicate-id", f"id already used in {first[spec.id].file}", spec.file, id=spec.id, key="id"))
         first.setdefault(spec.id, spec)
     if issues:
         raise DetectorSpecError(issues)
@@ -524,5 +473,6 @@ def find_spec(specs: list[DetectorSpec], detector_id: str) -> DetectorSpec:
     for spec in specs:
         if spec.id == detector_id:
             return spec
-    raise DetectorSpecError([SpecIssue("", None, detector_id, "",
-                                       f"no such detector; configured: {', '.join(s.id for s in specs) or 'none'}")])
+    raise DetectorSpecError([Issue("error", "unknown-id",
+                                   f"no such detector; configured: {', '.join(s.id for s in specs) or 'none'}", "",
+                                   id=detector_id)])

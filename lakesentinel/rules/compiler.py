@@ -33,7 +33,7 @@ from lakesentinel.rules.expressions import (
 from lakesentinel.rules.issues import Issue
 from lakesentinel.rules.logsources import LOGSOURCES, LogSourceInfo
 from lakesentinel.rules.model import Rule, duration_seconds
-from lakesentinel.rules.yamlpos import Document
+from lakesentinel.yamlpos import Document
 
 if TYPE_CHECKING:
     from pyspark.sql import Column

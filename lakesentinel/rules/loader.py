@@ -24,7 +24,7 @@ from lakesentinel.rules.compiler import CompiledRule, compile_rule
 from lakesentinel.rules.issues import Issue, RulesFolderError
 from lakesentinel.rules.model import DURATION_PATTERN, RULE_ID_PATTERN, Rule, json_schema
 from lakesentinel.rules.validators import Validator, make_validators
-from lakesentinel.rules.yamlpos import Document, YamlSyntaxError, load_documents
+from lakesentinel.yamlpos import Document, YamlSyntaxError, load_documents
 
 log = get_logger(__name__)
 
@@ -95,7 +95,7 @@ def load_file(path: Path, validators: list[Validator], display: str | None = Non
             result.issues += validator.validate(rule, doc)
         compiled, issues = compile_rule(rule, doc)
         result.issues += issues
-        if compiled is None or any(i.severity == "error" and i.rule_id == rule.id for i in result.issues):
+        if compiled is None or any(i.severity == "error" and i.id == rule.id for i in result.issues):
             result.failed_ids.add(rule.id)
             continue
         result.rules.append(compiled)

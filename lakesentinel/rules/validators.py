@@ -14,7 +14,7 @@ from pathlib import Path
 from lakesentinel.alerts.record import DOMAINS
 from lakesentinel.rules.issues import Issue
 from lakesentinel.rules.model import Rule
-from lakesentinel.rules.yamlpos import Document
+from lakesentinel.yamlpos import Document
 
 _ATTACK = re.compile(r"^attack\.(t\d{4}(\.\d{3})?|[a-z][a-z_]*|g\d{4}|s\d{4})$")
 

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Literal
 
 import sqlglot
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lakesentinel.errors import ConfigError
+from lakesentinel.issues import ConfigFileError, Issue, at, read_yaml, validation_issues
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.settings import Settings
 
@@ -38,29 +37,41 @@ class Check(BaseModel):
 
 
 def load_checks(path: Path) -> dict[str, list[Check]]:
-    """Checks per silver table; every error names the file, line, table and check."""
+    """Checks per silver table; raise ConfigFileError naming file, line, column, table.check and reason for each problem."""
     if not path.is_file():
         return {}
-    node = yaml.compose(path.read_text())
-    data = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of silver table -> list of checks")
-    lines = {k.value: k.start_mark.line + 1 for k, _ in node.value} if node is not None else {}
+    doc = read_yaml(path)
+    if doc is None:
+        return {}
+    if not isinstance(doc.value, dict):
+        raise ConfigFileError([at(doc, (), "shape", "expected a mapping of silver table -> list of checks")])
+    issues: list[Issue] = []
     out: dict[str, list[Check]] = {}
-    for table, items in data.items():
+    for table, items in doc.value.items():
+        if not isinstance(items, list):
+            issues.append(at(doc, (table,), "shape", "expected a list of checks", id=str(table)))
+            continue
         checks = []
-        for i, item in enumerate(items or []):
-            where = f"{path}:{lines.get(table, 0)}: table '{table}', check #{i + 1}"
+        for i, item in enumerate(items):
+            name = item.get("name") if isinstance(item, dict) else None
+            who = f"{table}.{name}" if name else f"{table}#{i + 1}"
+            if not isinstance(item, dict):
+                issues.append(at(doc, (table, i), "shape", "expected a mapping with name and expr", id=who))
+                continue
             try:
                 check = Check(**item)
-            except (ValidationError, TypeError) as exc:
-                raise ConfigError(f"{where}: {exc}") from None
+            except ValidationError as exc:
+                issues += validation_issues(exc, doc, (table, i), id=who)
+                continue
             try:
                 sqlglot.parse_one(check.expr, dialect="spark")
             except sqlglot.errors.ParseError as exc:
-                raise ConfigError(f"{where} '{check.name}': expression does not parse: {exc}") from None
+                issues.append(at(doc, (table, i, "expr"), "expr", f"expression does not parse: {exc}", id=who))
+                continue
             checks.append(check)
         out[table] = checks
+    if issues:
+        raise ConfigFileError(issues)
     return out
 
 

@@ -116,5 +116,5 @@ def test_security_catalogue_classifies_first_match_and_rejects_bad_entries(spark
     bad = tmp_path / "events.yaml"
     bad.write_text("- {service: accounts, event_type: x, category: y, severity: info}\n"
                    "- {service: accounts, event_type: x, category: y, severity: urgent}\n")
-    with pytest.raises(ConfigError, match=r"events.yaml:2: entry #2: key 'severity': Input should be .*\(got 'urgent'\)"):
+    with pytest.raises(ConfigError, match=r"events.yaml:2:61: error \[entry #2\] key 'severity': Input should be .*\(got 'urgent'\)"):
         load_catalogue(bad)

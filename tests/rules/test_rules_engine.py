@@ -158,7 +158,7 @@ def test_a_rule_failing_at_run_time_is_quarantined_and_the_others_run(spark, fre
     alerts = eng.evaluate_records("access.audit", batch(spark, "access.audit", rows), batch_id=0, query_id="q")
     assert [a["rule_id"] for a in alerts] == ["security.admin_change"]
     assert list(eng.quarantined) == ["security.bad_regex"]
-    assert any(i.code == "runtime" and i.rule_id == "security.bad_regex" for i in eng.issues)
+    assert any(i.code == "runtime" and i.id == "security.bad_regex" for i in eng.issues)
 
 
 def test_sources_without_rules_cost_nothing(spark, fresh_settings, rule_dir):

@@ -33,7 +33,7 @@ def test_unknown_key_points_at_the_key_and_suggests(rule_dir):
     [issue] = _issues(load_rules(rule_dir), "schema")
     assert (issue.line, issue.column) == (2, 1)
     assert "unknown key 'thresold'" in issue.message and "did you mean 'threshold'" in issue.message
-    assert issue.rule_id == "security.typo" and issue.file.endswith("typo.yaml")
+    assert issue.id == "security.typo" and issue.file.endswith("typo.yaml")
 
 
 def test_unknown_column_inside_an_expression_points_at_the_character(rule_dir):
@@ -65,7 +65,7 @@ def test_a_bad_file_never_stops_the_good_ones(rule_dir):
     write_rule(rule_dir, "bad", GOOD.replace("good_rule", "bad_rule").replace("action_name: login", "nope: login"))
     loader = load_rules(rule_dir)
     assert list(loader.rules) == ["security.good_rule"]
-    assert [i.rule_id for i in loader.issues if i.severity == "error"] == ["security.bad_rule"]
+    assert [i.id for i in loader.issues if i.severity == "error"] == ["security.bad_rule"]
 
 
 def test_duplicate_ids_across_files(rule_dir):

@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Literal
 
 import sqlglot
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lakesentinel.errors import ConfigError
+from lakesentinel.issues import ConfigFileError, Issue, at, read_yaml, validation_issues
 from lakesentinel.gold.keys import user_key
 from lakesentinel.gold.refs import WORKSPACE
 from lakesentinel.gold.task import Build, DimensionUse, FactTask, by_date_key
@@ -46,33 +45,31 @@ class SecurityEventType(BaseModel):
 
 
 def load_catalogue(path: Path = CATALOGUE) -> list[SecurityEventType]:
-    """The entries of ``path``; an error names the file, the line and what is wrong."""
-    text = path.read_text()
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text) or []
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, list):
-        raise ConfigError(f"{path}: expected a list of event types")
-    lines = [item.start_mark.line + 1 for item in node.value] if node is not None else []
+    """The entries of ``path``; raise ConfigFileError naming file, line, column, entry and reason for each problem."""
+    doc = read_yaml(path)
+    if doc is None or not isinstance(doc.value, list):
+        raise ConfigFileError([at(doc, (), "shape", "expected a list of event types", file=str(path))])
+    issues: list[Issue] = []
     out = []
-    for i, item in enumerate(data):
-        where = f"{path}:{lines[i] if i < len(lines) else 0}: entry #{i + 1}"
+    for i, item in enumerate(doc.value):
+        who = f"entry #{i + 1}"
         if not isinstance(item, dict):
-            raise ConfigError(f"{where}: expected a mapping, got {item!r}")
+            issues.append(at(doc, (i,), "shape", f"expected a mapping, got {item!r}", id=who))
+            continue
         try:
             entry = SecurityEventType(**item)
         except ValidationError as exc:
-            problems = [f"key '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}"
-                        + (f" (got {e['input']!r})" if e["type"] != "missing" else "") for e in exc.errors()]
-            raise ConfigError(f"{where}: " + "; ".join(problems)) from None
+            issues += validation_issues(exc, doc, (i,), id=who)
+            continue
         if entry.when:
             try:
                 sqlglot.parse_one(entry.when, dialect="spark")
             except sqlglot.errors.ParseError as exc:
-                raise ConfigError(f"{where}: 'when' does not parse: {exc}") from None
+                issues.append(at(doc, (i, "when"), "expr", f"'when' does not parse: {exc}", id=who))
+                continue
         out.append(entry)
+    if issues:
+        raise ConfigFileError(issues)
     return out
 
 

@@ -1,4 +1,6 @@
-"""YAML documents with the line and column of every key and value, for errors that point at the file.
+"""The one reader of user-edited YAML files (rules, detectors, routes, quality checks, security events).
+
+Every key and value keeps its line and column, so any problem found later points at the file.
 
 >>> docs = load_documents("id: a\\ndetection:\\n  sel: {action_name: login}\\n", "r.yaml")
 >>> doc = docs[0]
@@ -105,7 +107,7 @@ class _Builder:
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
-                    raise YamlSyntaxError("YAML merge keys (<<) are not supported in rule files", _pos(key_node))
+                    raise YamlSyntaxError("YAML merge keys (<<) are not supported", _pos(key_node))
                 key = self.build_scalar(key_node) if isinstance(key_node, ScalarNode) else None
                 if not isinstance(key, (str, int, float, bool)) or key is None:
                     raise YamlSyntaxError("mapping keys must be plain scalars", _pos(key_node))
@@ -146,3 +148,11 @@ def load_documents(text: str, file: str) -> list[Document]:
         doc.value = _Builder(doc).build(node, ())
         docs.append(doc)
     return docs
+
+
+def load_document(text: str, file: str) -> Document | None:
+    """The single document of a YAML text (None when empty); raise YamlSyntaxError on a syntax error or a second document."""
+    docs = load_documents(text, file)
+    if len(docs) > 1:
+        raise YamlSyntaxError(f"expected one YAML document, found {len(docs)}", docs[1].start)
+    return docs[0] if docs else None
