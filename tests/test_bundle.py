@@ -15,7 +15,7 @@ def _resources() -> dict[str, dict]:
     jobs = {}
     for pattern in root["include"]:
         for path in sorted(BUNDLE.glob(pattern)):
-            jobs.update(yaml.safe_load(path.read_text())["resources"]["jobs"])
+            jobs.update(yaml.safe_load(path.read_text())["resources"].get("jobs", {}))
     return jobs
 
 
@@ -46,3 +46,15 @@ def test_the_jobs_the_issue_asks_for_are_there():
     assert (daily["quartz_cron_expression"], daily["timezone_id"]) == ("0 30 5 * * ?", "Asia/Kolkata")
     assert "maintain" in jobs["lakesentinel_maintenance"]["tasks"][0]["python_wheel_task"]["parameters"]
     assert "health" in jobs["lakesentinel_health"]["tasks"][0]["python_wheel_task"]["parameters"]
+
+
+def test_the_app_is_a_valid_bundle_app_that_queries_as_the_signed_in_user():
+    from databricks.bundles.apps import App
+
+    spec = yaml.safe_load((BUNDLE / "resources" / "app.yml").read_text())["resources"]["apps"]["lakesentinel_platform_health"]
+    App.from_dict(spec)  # raises on unknown or missing fields
+    assert "sql" in spec["user_api_scopes"]
+    warehouse = next(r for r in spec["resources"] if "sql_warehouse" in r)
+    assert {"name": "DATABRICKS_WAREHOUSE_ID", "value_from": warehouse["name"]} in spec["config"]["env"]
+    source = (BUNDLE / spec["source_code_path"]).resolve()
+    assert (source / "app.yaml").is_file() and (source / "requirements.txt").is_file()

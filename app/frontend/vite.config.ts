@@ -19,5 +19,6 @@ export default defineConfig({
   base: "./",
   build: { outDir: "../../lakesentinel/app/static", emptyOutDir: true, chunkSizeWarningLimit: 900 },
   server: { proxy: { "/api": "http://127.0.0.1:8765" } },
-  test: { environment: "jsdom" },
+  // Generous: CI machines are shared and jsdom starts slowly there.
+  test: { environment: "jsdom", testTimeout: 30_000 },
 });

@@ -22,6 +22,9 @@ def demo(
     drain: Annotated[float, typer.Option(help="Seconds the monitor keeps running after the last event.")] = 75.0,
     seed: Annotated[int, typer.Option()] = 42,
     no_detectors: Annotated[bool, typer.Option("--no-detectors", help="Rules only (faster on a small machine).")] = False,
+    app_port: Annotated[int, typer.Option(min=0, max=65535, help="Port of the Platform Health app on 127.0.0.1 "
+                                                                "(0: any free one).")] = 8765,
+    no_app: Annotated[bool, typer.Option("--no-app", help="Do not serve the Platform Health app.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="End with a one-line JSON report on stdout.")] = False,
 ) -> None:
     """Simulate an organisation live and run the whole monitor on it; report what it found.
@@ -37,7 +40,8 @@ def demo(
     cfg = settings()
     result = run_demo(spark(), cfg, DemoOptions(profile=profile, history_days=history_days, live_days=live_days,
                                                 rate=rate, seed=seed, drain_s=drain,
-                                                detectors=not no_detectors), console)
+                                                detectors=not no_detectors,
+                                                app_port=None if no_app else app_port), console)
     table = Table("scenario type", "found / injected", title=f"found {result['scenarios_found']} of "
                   f"{result['scenarios_injected']} injected scenarios (recall {result['recall']:.0%})")
     for kind, counts in result["by_type"].items():

@@ -48,6 +48,22 @@ class DemoOptions:
     drain_s: float = 75.0
     detectors: bool = True
     catch_up_timeout_s: float = 600.0
+    app_port: int | None = 8765  # the Platform Health app on 127.0.0.1 (None: no app; 0: any free port)
+
+
+def start_app(spark: SparkSession, cfg: Settings, port: int | None, console: Console):
+    """Serve the Platform Health app over the demo's lakehouse while the monitor runs."""
+    if port is None:
+        return None
+    from lakesentinel.app.composition import build_app
+    from lakesentinel.app.server import AppServer, free_port
+
+    try:
+        server = AppServer(build_app(cfg, spark), "127.0.0.1", port).start()
+    except (OSError, RuntimeError):  # the port is taken: any free one will do
+        server = AppServer(build_app(cfg, spark), "127.0.0.1", free_port()).start()
+    console.print(f"Platform Health app: [bold]{server.url}[/] (while the demo runs)")
+    return server
 
 
 def reset(cfg: Settings) -> None:
@@ -94,6 +110,7 @@ def run_demo(spark: SparkSession, cfg: Settings, opts: DemoOptions, console: Con
     stop = threading.Event()
     runner = threading.Thread(target=monitor.run, args=(stop,), name="monitor", daemon=True)
     runner.start()
+    app_server = start_app(spark, cfg, opts.app_port, console)
     lh = Lakehouse(cfg)
     incidents_path = lh.location(lh.name("gold", "fact_incident"))
     alerts_path = lh.location(lh.name("ops", "alerts"))
@@ -137,6 +154,8 @@ def run_demo(spark: SparkSession, cfg: Settings, opts: DemoOptions, console: Con
     samples = latency_samples(spark, cfg, receiver.received, since=live_began)
     latency = {"alert": percentiles(samples["alert"]), "delivered": percentiles(samples["delivered"])}
     receiver.stop()
+    if app_server is not None:
+        app_server.stop()
     return report(outcome, latency, opts, wall, progress.events, len(receiver.received),
                   sum(1 for r in receiver.received if r.signed))
 
