@@ -41,6 +41,7 @@ class AppContext:
 def create_app(ctx: AppContext, static_dir: Path | None = STATIC) -> FastAPI:
     app = FastAPI(title=TITLE, version=VERSION, description="Health of a Databricks platform from lakesentinel's "
                   "lakehouse: overview, domains, incidents, silences. Actions go through the same code as the CLI.")
+    app.state.context = ctx
 
     @app.exception_handler(IncidentLookupError)
     async def not_found(_: Request, exc: IncidentLookupError):

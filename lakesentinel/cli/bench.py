@@ -6,7 +6,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -126,6 +126,45 @@ def latency(
     console.print(f"written to {save('latency', result)}")
     if as_json:
         emit_json({k: v for k, v in result.items() if k != "samples"})
+
+
+@app.command("app")
+def app_speed(
+    profile: Annotated[str, typer.Option(help="small, medium or large.")] = "medium",
+    days: Annotated[int, typer.Option(min=1, help="Days of the organisation (a month by default).")] = 30,
+    rounds: Annotated[int, typer.Option(min=1, help="Calls of each read endpoint.")] = 30,
+    home: Annotated[Optional[Path], typer.Option(help="Use this lakehouse as it is (LAKESENTINEL_HOME of one the "
+                                                       "monitor and gold have run over) instead of building one.")] = None,
+    keep: Annotated[bool, typer.Option(help="Keep the scratch lakehouse.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the figures.")] = False,
+) -> None:
+    """The Platform Health app: the overview's first render in chromium, and API p95, over a month of data."""
+    from bench import app as bench
+    from lakesentinel.session import get_spark
+    from lakesentinel.settings import settings_at
+
+    if home is not None:
+        cfg, scratch = settings_at(home), None
+        built = {"home": str(home)}
+    else:
+        cfg, scratch = scratch_settings("lakesentinel-bench-app-")
+    try:
+        spark = get_spark(cfg)
+        if scratch is not None:
+            with console.status(f"simulating {profile} for {days} days, then the monitor and gold"):
+                built = bench.seed(spark, cfg, profile, days) | {"profile": profile, "days": days}
+        with console.status("serving the app: first render in chromium, then the API"):
+            result = bench.measure(spark, cfg, rounds) | {"lakehouse": built}
+    finally:
+        if scratch is not None and not keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+    console.print(f"overview first render {result['overview_first_render_s']}s (target 1.5s); API p95 "
+                  f"{result['api_p95_ms']}ms over {result['calls']} calls (target 300ms), p50 {result['api_p50_ms']}ms")
+    for endpoint, ms in result["api_p95_ms_by_endpoint"].items():
+        console.print(f"  {endpoint}: p95 {ms}ms, first call {result['api_first_call_ms'][endpoint]}ms")
+    console.print(f"written to {save('app', result)}")
+    if as_json:
+        emit_json(result)
 
 
 def register(root: typer.Typer) -> None:
