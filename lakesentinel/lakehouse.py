@@ -24,7 +24,7 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # lakehouses (tests, benchmarks) can take turns in one session, each re-pointing the names it uses.
 _LOCATIONS: dict[tuple[str, str], str] = {}
 
-LAYERS = ("bronze", "silver", "gold", "ops")
+LAYERS = ("bronze", "silver", "gold", "ops", "features")
 
 
 def quote(name: str) -> str:

@@ -35,6 +35,7 @@ class SchemaNames(_Strict):
     silver: str = "plt_silver"
     gold: str = "plt_gold"
     ops: str = "plt_ops"
+    features: str = "plt_features"
 
 
 class SparkSettings(_Strict):
