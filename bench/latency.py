@@ -12,31 +12,23 @@ is a steady stream of alerts to time. For every alert whose source row was commi
   same source commit.
 
 One day of history is written first and the monitor reads it before the clock starts, so start-up is
-not counted as latency.
+not counted as latency. The run is the demo's (:mod:`lakesentinel.demo.live_run`): after the live phase
+it drains to the barrier, so every alert of a timed row is in before measuring.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
-import threading
-import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
 from pyspark.sql import SparkSession
 
-from lakesentinel.demo.receiver import WebhookReceiver
-from lakesentinel.demo.routes import SECRET_ENV, URL_ENV, write_routes
+from lakesentinel.demo.live_run import LiveRunOptions, LiveRunState, run_monitor_live
 from lakesentinel.evaluation import latency_samples, percentiles
-from lakesentinel.logs import register_secret
-from lakesentinel.monitor import Monitor, MonitorOptions
+from lakesentinel.monitor import MonitorOptions
 from lakesentinel.settings import Settings
-from lakesentinel.simulator.clock import to_us
-from lakesentinel.simulator.generator import Simulator
-from lakesentinel.simulator.run import run_live
 
 PROBE = Path(__file__).with_name("latency_probe.yaml")
 PROBE_RULE = "reliability.bench_latency_probe"
@@ -47,7 +39,7 @@ class LatencyOptions:
     rate: float = 1000.0
     seconds: float = 120.0  # live phase, after which the source stops growing
     warmup_s: float = 20.0  # rows committed in the first seconds of the live phase are not timed
-    drain_s: float = 45.0  # time left for the last alerts and notifications
+    drain_cap_s: float = 900.0  # the most to wait after the live phase for every stage to catch up
     profile: str = "medium"
     seed: int = 7
     silver: bool = True
@@ -57,72 +49,33 @@ class LatencyOptions:
 
 def run(spark: SparkSession, cfg: Settings, opts: LatencyOptions,
         on_phase: Callable[[str], None] = lambda phase: None) -> dict:
-    secret = secrets.token_hex(16)
-    register_secret(secret)
-    receiver = WebhookReceiver(secret).start()
-    os.environ[URL_ENV], os.environ[SECRET_ENV] = receiver.url, secret
-    routes = write_routes(Path(cfg.state_root), console=False)
-    cfg = cfg.model_copy(update={"paths": cfg.paths.model_copy(update={"routes": str(routes)})})
-
     # Enough simulated days that the live phase never runs out of rows at this rate.
     per_day = {"small": 4_000, "medium": 40_000, "large": 300_000}.get(opts.profile, 40_000)
-    live_days = max(1, int(opts.rate * (opts.seconds + opts.drain_s) / per_day) + 1)
-    first = datetime.now(timezone.utc).date() - timedelta(days=1 + live_days)
-    first -= timedelta(days=first.weekday())  # a Monday: working days, as in the demo
-    sim = Simulator(opts.profile, opts.seed, to_us(first), 1 + live_days, warmup_days=1)
+    live_days = max(1, int(opts.rate * opts.seconds / per_day) + 1)
+    monitor = MonitorOptions(silver=opts.silver, detectors=opts.detectors,
+                             rule_paths=[cfg.paths.resolve("rules"), PROBE])
+    run_opts = LiveRunOptions(profile=opts.profile, seed=opts.seed, history_days=1, live_days=live_days,
+                              rate=opts.rate, live_seconds=opts.seconds, monitor=monitor,
+                              history_cap_s=opts.catch_up_timeout_s, drain_cap_s=opts.drain_cap_s,
+                              console_routes=False)
 
-    go, ready = threading.Event(), threading.Event()
-    live = {"began": None, "ended": None, "events": 0}
+    def on_poll(state: LiveRunState) -> None:
+        behind = sum(s.behind for s in state.backlog)
+        on_phase(f"{state.phase} ({behind} commit(s) behind)" if behind else state.phase)
 
-    def on_tick(tick: int, n: int, sim_now: int) -> None:
-        if tick == 0:
-            ready.set()
-        else:
-            live["events"] += n
-
-    def simulate() -> None:
-        def gate() -> None:
-            go.wait()
-            live["began"] = time.time()
-
-        try:
-            run_live(cfg, sim, rate=opts.rate, interval_s=1.0, duration_s=opts.seconds, on_tick=on_tick,
-                     catch_up_days=1, gate=gate)
-        finally:
-            live["ended"] = time.time()
-            ready.set()
-
-    on_phase("writing a day of history")
-    simulator = threading.Thread(target=simulate, name="simulator", daemon=True)
-    simulator.start()
-    ready.wait()
-    monitor = Monitor(spark, cfg, MonitorOptions(silver=opts.silver, detectors=opts.detectors,
-                                                 rule_paths=[cfg.paths.resolve("rules"), PROBE]))
-    stop = threading.Event()
-    runner = threading.Thread(target=monitor.run, args=(stop,), name="monitor", daemon=True)
-    runner.start()
-    try:
-        on_phase("monitor reading the history")
-        deadline = time.time() + opts.catch_up_timeout_s
-        while not monitor.caught_up() and time.time() < deadline and runner.is_alive():
-            time.sleep(1)
-        on_phase(f"live at {opts.rate:g} events/s for {opts.seconds:g}s")
-        go.set()
-        simulator.join()
-        on_phase(f"draining for {opts.drain_s:g}s")
-        time.sleep(opts.drain_s)
-    finally:
-        stop.set()
-        runner.join(timeout=180)
-        receiver.stop()
+    result = run_monitor_live(spark, cfg, run_opts, on_poll)
     on_phase("measuring")
-    timed = latency_samples(spark, cfg, receiver.received, since=live["began"] + opts.warmup_s, probe_rule=PROBE_RULE)
-    live_s = live["ended"] - live["began"]
+    timed = latency_samples(spark, cfg, result.received, since=result.live_began + opts.warmup_s,
+                            probe_rule=PROBE_RULE)
+    live_s = result.live_ended - result.live_began
     alert, delivered = percentiles(timed["alert"]), percentiles(timed["delivered"])
     return {
         "bench": "latency", "profile": opts.profile, "rate": opts.rate, "live_seconds": round(live_s, 1),
-        "events_per_s": round(live["events"] / live_s, 1), "events": live["events"],
+        "events_per_s": round(result.events / live_s, 1), "events": result.events,
         "silver": opts.silver, "detectors": opts.detectors,
+        "caught_up": result.caught_up, "phase_seconds": result.phases,
+        "behind": [s.describe() for s in result.behind],
+        "backlog_grew": sorted(k for k, v in result.backlog.items() if v["grew"]),
         "alerts_timed": alert["n"], "alert_rules": timed["rules"], "notifications_timed": delivered["n"],
         "p50_alert_s": _r(alert["p50"]), "p95_alert_s": _r(alert["p95"]), "p99_alert_s": _r(alert["p99"]),
         "p50_delivered_s": _r(delivered["p50"]), "p95_delivered_s": _r(delivered["p95"]),

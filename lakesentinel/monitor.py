@@ -35,6 +35,7 @@ class MonitorOptions:
     silver: bool = True
     rules: bool = True
     detectors: bool = True
+    gold: bool = False  # the star schema rebuilt incrementally as silver grows (needs silver)
     lifecycle: bool = True
     worker: bool = True
     tables: list[str] | None = None  # sources to ingest (default: all configured)
@@ -52,6 +53,9 @@ class Monitor:
         self.supervisor = Supervisor(recorder=self.recorder, flush=lambda: self.recorder.flush(spark, cfg))
         self.engine = None
         self.detector_specs = []
+        self.lifecycle = None  # the running lifecycle's handle, while it runs
+        self.worker = None  # the running action worker, while it runs
+        self._probe = None
         self._built = False
 
     # ---- scoring on the hot path -------------------------------------------------------------------
@@ -99,10 +103,18 @@ class Monitor:
             self.engine = RuleEngine(self.spark, self.cfg, paths=opts.rule_paths)
         add_bronze(self.supervisor, self.spark, self.cfg, scheduled=opts.scheduled, tables=opts.tables,
                    hooks=self.hooks, source_options=opts.source_options or None)
+        if self.supervisor.tasks or opts.silver:
+            from lakesentinel.streams.offsets import Offsets
+
+            Offsets(self.spark, self.cfg)  # created once, before lanes of tasks race to create it
         if opts.silver:
             from lakesentinel.silver.plan import add_silver
 
             add_silver(self.supervisor, self.spark, self.cfg)
+            if opts.gold:
+                from lakesentinel.gold.plan import add_gold
+
+                add_gold(self.supervisor, self.spark, self.cfg)
         if opts.detectors:
             from lakesentinel.detectors.spec import load_specs
 
@@ -113,14 +125,18 @@ class Monitor:
         self._built = True
         return self.supervisor
 
+    def backlog(self) -> list:
+        """What each stage has not covered yet of its input (:mod:`lakesentinel.backlog`)."""
+        from lakesentinel.backlog import TableProbe, stage_backlog
+
+        self._probe = self._probe or TableProbe(self)
+        return stage_backlog(self, self._probe)
+
     def caught_up(self) -> bool:
-        """Every stream's last micro-batch read nothing new and every task has run at least once."""
-        streams = [spec.query for spec in self.supervisor.streams]
-        if not streams or any(q is None for q in streams):
+        """Every stage has covered the latest commit of what it reads (streams, tasks, lifecycle, worker)."""
+        if not self.supervisor.streams and not self.supervisor.tasks:
             return False
-        progress = [q.lastProgress for q in streams]
-        return (all(p is not None and p["numInputRows"] == 0 for p in progress)
-                and all(task.runs > 0 for task in self.supervisor.tasks))
+        return all(stage.caught_up for stage in self.backlog())
 
     def run(self, stop: threading.Event) -> None:
         """Run until ``stop`` is set (SIGTERM in the CLI), then stop every part cleanly."""
@@ -132,12 +148,12 @@ class Monitor:
             if self.options.lifecycle:
                 from lakesentinel.alerts.lifecycle import start_lifecycle
 
-                lifecycle = start_lifecycle(self.spark, self.cfg)
+                lifecycle = self.lifecycle = start_lifecycle(self.spark, self.cfg)
             if self.options.worker:
-                from lakesentinel.actions.worker import run_worker
+                from lakesentinel.actions.worker import Worker
 
-                worker = threading.Thread(target=run_worker, args=(self.cfg, worker_stop), name="action-worker",
-                                          daemon=True)
+                self.worker = Worker(self.cfg, worker_stop)
+                worker = threading.Thread(target=self.worker.run, name="action-worker", daemon=True)
                 worker.start()
             self.supervisor.run(stop)
         finally:
@@ -146,6 +162,7 @@ class Monitor:
                 lifecycle.stop()
             if worker is not None:
                 worker.join(timeout=60)
+            self.lifecycle = self.worker = None
             self.spark.streams.removeListener(self.listener)
 
     def run_once(self) -> dict:

@@ -96,7 +96,8 @@ def latency(
     rate: Annotated[float, typer.Option(min=1, help="Events per second the simulator appends.")] = 1000.0,
     seconds: Annotated[float, typer.Option(min=10, help="Length of the live phase.")] = 120.0,
     warmup: Annotated[float, typer.Option(min=0, help="Seconds at the start of the live phase not timed.")] = 20.0,
-    drain: Annotated[float, typer.Option(min=0, help="Seconds left after the live phase for the last alerts.")] = 45.0,
+    drain_cap: Annotated[float, typer.Option(min=0, help="Most seconds to wait after the live phase for every stage "
+                                                        "to catch up.")] = 900.0,
     profile: Annotated[str, typer.Option(help="small, medium or large.")] = "medium",
     silver: Annotated[bool, typer.Option(help="Run silver curation too, as the monitor does.")] = True,
     detectors: Annotated[bool, typer.Option(help="Run the online detectors too, as the monitor does.")] = True,
@@ -108,7 +109,7 @@ def latency(
     from lakesentinel.session import get_spark
 
     cfg, home = scratch_settings("lakesentinel-bench-latency-")
-    opts = bench.LatencyOptions(rate=rate, seconds=seconds, warmup_s=warmup, drain_s=drain, profile=profile,
+    opts = bench.LatencyOptions(rate=rate, seconds=seconds, warmup_s=warmup, drain_cap_s=drain_cap, profile=profile,
                                 silver=silver, detectors=detectors)
     try:
         with console.status("starting") as status:

@@ -1,24 +1,20 @@
-"""The demo's live view: incidents as they open and resolve, read without Spark (delta-rs)."""
+"""The demo's live view: incidents as they open and resolve (read without Spark, with delta-rs), and
+how far behind each stage of the monitor is."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deltalake import DeltaTable
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+if TYPE_CHECKING:
+    from lakesentinel.demo.live_run import LiveRunState
+
 STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
-
-
-@dataclass
-class Progress:
-    events: int = 0
-    sim_time: str = ""
-    notifications: int = 0
-    phase: str = "starting"
 
 
 def read_rows(path: str | None, columns: list[str] | None = None) -> list[dict]:
@@ -30,7 +26,7 @@ def read_rows(path: str | None, columns: list[str] | None = None) -> list[dict]:
         return []
 
 
-def render(incidents: list[dict], alerts: int, progress: Progress, limit: int = 18) -> Group:
+def render(incidents: list[dict], alerts: int, progress: LiveRunState, limit: int = 18) -> Group:
     open_ = [i for i in incidents if i["status"] in ("open", "acknowledged")]
     resolved = [i for i in incidents if i["status"] == "resolved"]
     silenced = [i for i in incidents if i["status"] == "silenced"]
@@ -39,10 +35,14 @@ def render(incidents: list[dict], alerts: int, progress: Progress, limit: int = 
         f"simulated {progress.sim_time} | events {progress.events:,} | alerts {alerts:,} | incidents: ",
         (f"{len(open_)} open ", "red"), (f"{len(resolved)} resolved ", "green"), f"{len(silenced)} inhibited | ",
         f"webhook notifications {progress.notifications}")
+    behind = sorted((s for s in progress.backlog if not s.caught_up), key=lambda s: -s.behind)
+    lag = Text.assemble(("backlog ", "bold"), ", ".join(f"{s.stage} {s.behind}" for s in behind[:8])
+                        + (f" (+{len(behind) - 8} more)" if len(behind) > 8 else "")
+                        if behind else ("every stage has covered its input" if progress.backlog else "-"))
     table = Table("opened", "status", "severity", "domain", "incident", "entity", expand=True)
     recent = sorted(incidents, key=lambda i: i["opened_at"] or 0, reverse=True)[:limit]
     for inc in recent:
         sev = inc["severity"] or ""
         table.add_row(str(inc["opened_at"])[11:19], inc["status"], Text(sev, style=STYLE.get(sev, "")),
                       inc["domain"] or "", Text(inc["title"] or ""), Text(str(inc["entity_id"] or "")[:40]))
-    return Group(head, table)
+    return Group(head, lag, table)

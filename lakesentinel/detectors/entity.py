@@ -155,9 +155,16 @@ class EntityScorer:
         self.cap = SEVERITIES.index(spec.warmup.max_severity)
 
     def new_state(self, stream_running: bool = False) -> EntityState:
-        """A fresh entity; ``stream_running``: the stream had already passed a watermark when it appeared."""
+        """A fresh entity; ``stream_running``: the source was watched for a warm-up before it appeared
+        (:meth:`appeared_later`)."""
         return EntityState(detector=self.spec.build_detector(),
                            idle_before=stream_running and self.spec.warmup.idle_before and self.zero_fill)
+
+    def appeared_later(self, first_us: int, origin_us: int | None) -> bool:
+        """Whether an entity whose first row is at ``first_us`` appeared while the source was watched:
+        at least a warm-up of windows after the source's first row (``origin_us``). Event time alone
+        decides, so the answer is the same however rows were batched or the stream restarted."""
+        return origin_us is not None and first_us - origin_us >= self.spec.warmup.windows * self.size_us
 
     # ---- rows into windows ---------------------------------------------------------------------
     def add_rows(self, state: EntityState, times_us: Sequence[int], features: dict[str, Sequence],

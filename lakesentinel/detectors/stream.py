@@ -119,7 +119,18 @@ def metric_frame(spark: SparkSession, cfg: Settings, spec: DetectorSpec, source:
     return out.where(cond & F.col("_event_time").isNotNull())
 
 
-def _score_function(spec: DetectorSpec):
+def source_origin_us(spark: SparkSession, cfg: Settings, spec: DetectorSpec) -> int | None:
+    """Event time of the first row the detector's source table holds (None when it is empty)."""
+    from lakesentinel.lakehouse import Lakehouse
+
+    lh = Lakehouse(cfg)
+    name = lh.source(spec.source.table)
+    if not lh.exists(spark, name):
+        return None
+    return lh.read(spark, name).agg(F.unix_micros(F.min(F.col(spec.source.event_time)))).first()[0]
+
+
+def _score_function(spec: DetectorSpec, origin_us: int | None = None):
     dims = list(spec.metric.entity)
     columns = [f.name for f in _RAW_SCORE_SCHEMA.fields]
 
@@ -129,18 +140,22 @@ def _score_function(spec: DetectorSpec):
         warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark.sql.pandas.serializers")
         scorer = EntityScorer(spec)
         watermark_us = int(state.getCurrentWatermarkMs()) * 1000
-        # No watermark yet means the first micro-batch: an entity seen there has a past we never saw.
-        entity = load_state(state.get[0]) if state.exists else scorer.new_state(stream_running=watermark_us > 0)
+        entity = load_state(state.get[0]) if state.exists else None
         if not state.hasTimedOut:
             # Spark hands a group's rows over in chunks, in no particular order: order them all first.
             chunks = [pdf for pdf in batches if not pdf.empty]
             if chunks:
                 pdf = pd.concat(chunks, ignore_index=True).sort_values(["_t", "_evidence"], kind="mergesort")
+                if entity is None:
+                    # New or not is a matter of event time, never of which micro-batch brought it.
+                    entity = scorer.new_state(stream_running=scorer.appeared_later(int(pdf["_t"].iloc[0]), origin_us))
                 scorer.add_rows(
                     entity, pdf["_t"].tolist(),
                     {f: pdf[feature_column(f)].tolist() for f, _ in scorer.features},
                     evidence=pdf["_evidence"].tolist(), workspaces=pdf["_workspace_id"].tolist(),
                     committed_us=pdf["_committed_us"].tolist())
+        if entity is None:  # a group with neither state nor rows: nothing to do
+            return
         closed = scorer.close(entity, watermark_us)
         if scorer.expired(entity, watermark_us):
             state.remove()
@@ -167,10 +182,11 @@ def _score_function(spec: DetectorSpec):
 
 def detector_scores(spark: SparkSession, cfg: Settings, spec: DetectorSpec, source: DataFrame) -> DataFrame:
     """Every closed window of every entity, scored (streaming; columns :data:`SCORE_COLUMNS`)."""
+    origin = source_origin_us(spark, cfg, spec) if spec.warmup.idle_before else None
     metrics = metric_frame(spark, cfg, spec, source).withWatermark("_event_time", f"{spec.lateness_seconds} seconds")
     keys = [key_column(n) for n in spec.metric.entity]
     raw = metrics.groupBy(*keys).applyInPandasWithState(
-        _score_function(spec), _RAW_SCORE_SCHEMA, STATE_SCHEMA, "append", GroupStateTimeout.EventTimeTimeout)
+        _score_function(spec, origin), _RAW_SCORE_SCHEMA, STATE_SCHEMA, "append", GroupStateTimeout.EventTimeTimeout)
     return raw.select(
         "detector_id", F.lit(spec.metric.entity_type).alias("entity_type"), "entity_id",
         F.from_json("entity", T.MapType(T.StringType(), T.StringType())).alias("entity"), "workspace_id",

@@ -1,11 +1,14 @@
 """Per-task offsets in ``plt_ops.processing_state``: a high-water mark and a change-feed version.
 
 Offsets are keyed by (task, source), so jobs that build different things from the same table keep
-their own positions and never step on each other.
+their own positions and never step on each other. Tasks of different lanes (bronze batches, silver,
+gold) run in threads side by side: their writes to the one table go in turn, or two MERGEs in flight
+would fail each other's commit.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +22,9 @@ SCHEMA = ("task STRING, source STRING, hwm_timestamp TIMESTAMP, last_cdf_version
           "rows_read BIGINT, rows_written BIGINT")
 
 
+_WRITES = threading.RLock()
+
+
 @dataclass(frozen=True)
 class Offset:
     hwm_timestamp: datetime | None
@@ -29,8 +35,9 @@ class Offsets:
     def __init__(self, spark: SparkSession, cfg: Settings):
         self.spark = spark
         lh = Lakehouse(cfg)
-        self.table = lh.create_table(spark, lh.name("ops", "processing_state"), SCHEMA,
-                                     comment="Offsets per task and source: high-water mark, change-feed version")
+        with _WRITES:
+            self.table = lh.create_table(spark, lh.name("ops", "processing_state"), SCHEMA,
+                                         comment="Offsets per task and source: high-water mark, change-feed version")
 
     def get(self, task: str, source: str) -> Offset:
         row = (self.spark.table(self.table).where(f"task = '{task}' AND source = '{source}'")
@@ -43,6 +50,10 @@ class Offsets:
             [(task, source, hwm_timestamp, last_cdf_version, rows_read, rows_written)],
             "task string, source string, hwm_timestamp timestamp, last_cdf_version bigint, "
             "rows_read bigint, rows_written bigint")
+        with _WRITES:
+            self._merge(update)
+
+    def _merge(self, update) -> None:
         (DeltaTable.forName(self.spark, self.table).alias("t")
          .merge(update.alias("s"), "t.task = s.task AND t.source = s.source")
          .whenMatchedUpdate(set={
