@@ -87,7 +87,17 @@ def test_the_continuous_monitor_stops_cleanly_when_asked(monitored, spark):
     assert monitor.caught_up(), "the monitor never caught up with sources it had already read"
     assert [s.name for s in monitor.supervisor.streams if s.name.startswith("detectors.")] == [
         "detectors.security.user_activity"]
+    assert all(stage.caught_up for stage in monitor.backlog())
     stop.set()
     runner.join(timeout=120)
     assert not runner.is_alive()
     assert not [q.name for q in spark.streams.active if q.name and q.name.startswith(("bronze.", "detectors."))]
+
+    # A source commit nobody has read: the backlog names the stage and how far behind it is.
+    lh = Lakehouse(cfg)
+    source = lh.location(lh.source("access.audit"))
+    spark.read.format("delta").load(source).limit(2).write.format("delta").mode("append").save(source)
+    behind = {stage.stage: stage for stage in monitor.backlog() if not stage.caught_up}
+    assert list(behind) == ["bronze.access.audit"], behind
+    assert behind["bronze.access.audit"].behind == 1
+    assert "1 commit(s) of system_access.audit behind" in behind["bronze.access.audit"].describe()
