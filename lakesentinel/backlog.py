@@ -2,8 +2,8 @@
 
 A stage is covered when it has handled its input's latest commit:
 
-- a stream (bronze, detectors) has read its table's latest version, and its last micro-batch read
-  nothing new (so a batch that only moves the watermark, closing the last windows, has run too);
+- a stream (bronze, detectors) has read its table's latest version, and its last trigger found nothing
+  new (so a batch that only moves the watermark, closing the last windows, has run too);
 - a silver task's offset has reached its bronze table's latest version;
 - a batch task (bronze by high-water mark or snapshot, gold) has finished a run that started after its
   inputs' latest commit;
@@ -84,6 +84,11 @@ class TableProbe:
 
         return DeltaTable.forName(self.spark, name).history(1).select("version").first()[0]
 
+    def checkpoint(self, stream: str) -> str | None:
+        """A stream's checkpoint folder when it is on the local file system."""
+        path = self.lh.checkpoint(stream)
+        return path if self.cfg.storage_root and "://" not in path else None
+
     def rows(self, name: str) -> list[dict]:
         with self._lock:
             if self.cfg.storage_root:
@@ -107,20 +112,39 @@ class TableProbe:
         return ts.replace(tzinfo=timezone.utc).timestamp()
 
 
-def _stream(name: str, query, table: str, latest: int | None) -> StageBacklog:
+def checkpointed_version(checkpoint: str) -> int | None:
+    """The source offset (Delta version to read next) of a local checkpoint's last committed batch."""
+    root = Path(checkpoint)
+    if not (root / "commits").is_dir():
+        return None
+    committed = [int(p.name) for p in (root / "commits").iterdir() if p.name.isdigit()]
+    if not committed:
+        return None
+    lines = (root / "offsets" / str(max(committed))).read_text().splitlines()
+    return source_version(lines[-1]) if len(lines) > 2 else None
+
+
+def _stream(name: str, query, table: str, latest: int | None, checkpoint: str | None) -> StageBacklog:
     if latest is None:
         return StageBacklog(name, table, 0, "no table yet")
-    progress = None if query is None else query.lastProgress
-    if progress is None or not progress["sources"]:
-        return StageBacklog(name, table, latest + 1, "no micro-batch yet")
-    read = source_version(progress["sources"][0]["endOffset"])
-    done = -1 if read is None else read - 1  # the offset names the next version to read
-    behind = max(0, latest - done)
-    if behind == 0 and progress["numInputRows"]:
-        # Its last batch had rows: a batch with none must follow, so the watermark has moved and
-        # the windows it closes have been scored.
-        return StageBacklog(name, table, 1, "the last batch had rows: one more to close windows")
-    return StageBacklog(name, table, behind)
+    if query is None:
+        return StageBacklog(name, table, latest + 1, "not running")
+    progress = query.lastProgress
+    read = source_version(progress["sources"][0]["endOffset"]) if progress and progress["sources"] else None
+    if read is None and checkpoint:  # no batch since it started: where its checkpoint left off
+        read = checkpointed_version(checkpoint)
+    behind = latest + 1 if read is None else max(0, latest - (read - 1))  # the offset names the next version
+    status = query.status
+    # Spark reports no progress while a query idles: its status says whether its last trigger found
+    # anything new. A trigger that found nothing ran the batch that only moves the watermark too,
+    # when one was due, so every window that can close has been scored.
+    idle = (not status["isDataAvailable"] and not status["isTriggerActive"]
+            and status["message"] != "Initializing sources")
+    if behind and (read is not None or not idle):
+        return StageBacklog(name, table, behind)
+    if not idle:
+        return StageBacklog(name, table, 1, "a micro-batch is running or due")
+    return StageBacklog(name, table, 0)
 
 
 def _task(name: str, task, table: str, committed: float | None) -> StageBacklog:
@@ -143,7 +167,7 @@ def stage_backlog(monitor: Monitor, probe: TableProbe) -> list[StageBacklog]:
     for name, spec in streams.items():
         if name.startswith("bronze."):
             source = lh.source(name.removeprefix("bronze."))
-            out.append(_stream(name, spec.query, source, probe.version(source)))
+            out.append(_stream(name, spec.query, source, probe.version(source), probe.checkpoint(name)))
     for name, task in tasks.items():
         if name.startswith("bronze."):
             source = lh.source(name.removeprefix("bronze."))
@@ -170,7 +194,7 @@ def stage_backlog(monitor: Monitor, probe: TableProbe) -> list[StageBacklog]:
         if name.startswith("detectors."):
             detector = next(s for s in monitor.detector_specs if f"detectors.{s.id}" == name)
             bronze = bronze_name(cfg, detector.metric.source)
-            out.append(_stream(name, spec.query, bronze, probe.version(bronze)))
+            out.append(_stream(name, spec.query, bronze, probe.version(bronze), probe.checkpoint(name)))
     for name, task in tasks.items():
         if name.startswith("gold."):
             inputs = [probe.committed_at(lh.name("silver", t)) for t in _silver_targets(tasks)]
