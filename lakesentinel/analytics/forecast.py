@@ -74,6 +74,8 @@ def forecast_series(y: np.ndarray, params: ForecastParams) -> tuple[np.ndarray, 
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
     z = np.log1p(np.maximum(y, 0.0)) if params.log_transform else y
+    # statsmodels labels predictions from the index: a plain array has none.
+    z = pd.Series(z, index=pd.date_range("2000-01-03", periods=len(z), freq="D"))
     model = ETSModel(z, error="add", trend="add" if params.damped_trend else None,
                      damped_trend=params.damped_trend, seasonal="add", seasonal_periods=SEASON)
     with warnings.catch_warnings():
