@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Callable
 
-from fastapi import Body, FastAPI, Header, Query, Request
+from fastapi import Body, FastAPI, Header, Path as PathParam, Query, Request
 from fastapi.responses import JSONResponse
 
 from lakesentinel.alerts.incident_queries import IncidentLookupError
@@ -25,6 +25,8 @@ PROBLEMS = {400: {"model": schemas.Problem, "description": "The request cannot a
             404: {"model": schemas.Problem, "description": "No such incident or silence"}}
 
 UserToken = Annotated[str | None, Header(alias="x-forwarded-access-token", include_in_schema=False)]
+IncidentId = Annotated[str, PathParam(min_length=1, max_length=64, description="An incident id, or its first characters")]
+SilenceId = Annotated[str, PathParam(min_length=1, max_length=64, description="A silence id, or its first characters")]
 UserEmail = Annotated[str | None, Header(alias="x-forwarded-email", include_in_schema=False)]
 
 
@@ -101,7 +103,7 @@ def create_app(ctx: AppContext, static_dir: Path | None = STATIC) -> FastAPI:
 
     @app.get("/api/incidents/{incident_id}", response_model=schemas.IncidentDetail, responses=PROBLEMS,
              tags=["incidents"])
-    def get_incident(incident_id: str, x_token: UserToken = None):
+    def get_incident(incident_id: IncidentId, x_token: UserToken = None):
         return cached(f"incident:{incident_id}", x_token,
                       lambda: incidents.incident_detail(layer_for(x_token), incident_id, ctx.clock()))
 
@@ -112,19 +114,19 @@ def create_app(ctx: AppContext, static_dir: Path | None = STATIC) -> FastAPI:
 
     @app.post("/api/incidents/{incident_id}/ack", response_model=schemas.CommandResult, responses=PROBLEMS,
               tags=["incidents"])
-    def ack(incident_id: str, body: Annotated[schemas.CommandBody, Body()] = schemas.CommandBody(),
+    def ack(incident_id: IncidentId, body: Annotated[schemas.CommandBody, Body()] = schemas.CommandBody(),
             x_token: UserToken = None, x_email: UserEmail = None):
         return act("ack", incident_id, body, x_token, x_email)
 
     @app.post("/api/incidents/{incident_id}/resolve", response_model=schemas.CommandResult, responses=PROBLEMS,
               tags=["incidents"])
-    def resolve(incident_id: str, body: Annotated[schemas.CommandBody, Body()] = schemas.CommandBody(),
+    def resolve(incident_id: IncidentId, body: Annotated[schemas.CommandBody, Body()] = schemas.CommandBody(),
                 x_token: UserToken = None, x_email: UserEmail = None):
         return act("resolve", incident_id, body, x_token, x_email)
 
     @app.post("/api/incidents/{incident_id}/renotify", response_model=schemas.RenotifyResult, responses=PROBLEMS,
               tags=["incidents"])
-    def renotify(incident_id: str, x_token: UserToken = None, x_email: UserEmail = None):
+    def renotify(incident_id: IncidentId, x_token: UserToken = None, x_email: UserEmail = None):
         out = incident_actions.renotify(ctx.cfg, layer_for(x_token), incident_id, actor(x_email))
         ctx.cache.clear()
         return out
@@ -152,7 +154,7 @@ def create_app(ctx: AppContext, static_dir: Path | None = STATIC) -> FastAPI:
 
     @app.delete("/api/silences/{silence_id}", response_model=schemas.SilenceOut, responses=PROBLEMS,
                 tags=["silences"])
-    def expire_silence(silence_id: str, x_token: UserToken = None, x_email: UserEmail = None):
+    def expire_silence(silence_id: SilenceId, x_token: UserToken = None, x_email: UserEmail = None):
         out = incident_actions.expire_silence(layer_for(x_token), silence_id, actor(x_email), ctx.clock())
         ctx.cache.clear()
         return out

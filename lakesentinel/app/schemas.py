@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PlainSerializer
 
 Domain = Literal["cost", "security", "performance", "reliability"]
 Status = Literal["open", "acknowledged", "silenced", "resolved"]
 Row = dict[str, Any]
+
+
+def _utc(value: datetime) -> str:
+    """The lakehouse holds naive UTC: say so (RFC 3339, as the contract's date-time promises)."""
+    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return aware.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+UtcDatetime = Annotated[datetime, PlainSerializer(_utc, return_type=str)]
 
 
 class Problem(BaseModel):
@@ -22,7 +31,7 @@ class Meta(BaseModel):
     refresh_s: float
     user: str
     copilot_configured: bool
-    now: datetime
+    now: UtcDatetime
 
 
 class DomainHealth(BaseModel):
@@ -49,8 +58,8 @@ class Freshness(BaseModel):
     stream: str
     kind: str
     source: str | None
-    last_seen_at: datetime | None
-    last_data_at: datetime | None
+    last_seen_at: UtcDatetime | None
+    last_data_at: UtcDatetime | None
     age_seconds: float | None
     status: Literal["live", "idle", "failed", "never"]
     error: str | None
@@ -68,13 +77,13 @@ class IncidentSummary(BaseModel):
     workspace_id: str | None = None
     entity_type: str | None = None
     entity_id: str | None = None
-    opened_at: datetime | None = None
-    last_alert_at: datetime | None = None
+    opened_at: UtcDatetime | None = None
+    last_alert_at: UtcDatetime | None = None
     alert_count: int | None = None
     acknowledged_by: str | None = None
-    acknowledged_at: datetime | None = None
+    acknowledged_at: UtcDatetime | None = None
     resolved_by: str | None = None
-    resolved_at: datetime | None = None
+    resolved_at: UtcDatetime | None = None
     cost_impact: float | None = None
     runbook_url: str | None = None
     labels: dict[str, str] | None = None
@@ -113,7 +122,7 @@ class DomainPage(BaseModel):
 
 
 class TimelineEvent(BaseModel):
-    at: datetime
+    at: UtcDatetime
     kind: str
     text: str
 
@@ -168,8 +177,8 @@ class SilenceOut(BaseModel):
     silence_id: str
     state: Literal["active", "pending", "expired"]
     matchers: list[str]
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
     created_by: str
     comment: str
     source: str
