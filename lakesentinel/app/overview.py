@@ -7,6 +7,7 @@ from datetime import datetime
 
 from lakesentinel.alerts.incidents import ACTIVE
 from lakesentinel.app.query_layer import QueryLayer
+from lakesentinel.health import expected_streams  # imported with the app, not on its first request
 from lakesentinel.settings import Settings
 
 # The app's four domains and the incident domains each one covers.
@@ -69,8 +70,6 @@ def spend_against_budget(layer: QueryLayer, daily_budget: float) -> dict:
 
 def freshness(layer: QueryLayer, cfg: Settings, now: datetime) -> list[dict]:
     """Every source table's bronze stream and every silver task: when it last ran, and last saw data."""
-    from lakesentinel.health import expected_streams
-
     seen = {r["stream"]: r for r in layer.rows("stream freshness", STREAMS_SQL)} \
         if layer.exists("ops", "stream_metrics") else {}
     out = []
