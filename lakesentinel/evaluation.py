@@ -10,12 +10,12 @@ other incident is a false one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import numpy as np
 
-BEFORE = timedelta(hours=24)
-AFTER = timedelta(hours=6)
+from lakesentinel.truth import INCIDENT_SLACK, overlaps, truth_names
+
 
 
 @dataclass
@@ -43,18 +43,13 @@ def _naive(ts: datetime | None) -> datetime | None:
     return ts.replace(tzinfo=None) if ts is not None and ts.tzinfo is not None else ts
 
 
-def _identifiers(truth: dict) -> set[str]:
-    ids = {truth.get("entity_id")} | set(_mapping(truth.get("entities")).values())
-    return {i for i in ids if i}
-
-
 def _mapping(value) -> dict:
     """Map columns arrive as dicts from Spark and as lists of pairs from delta-rs."""
     return dict(value) if value else {}
 
 
 def matches(incident: dict, truth: dict) -> bool:
-    ids = _identifiers(truth)
+    ids = truth_names({**truth, "entities": _mapping(truth.get("entities"))})
     named = (incident.get("entity_id") in ids
              or any(v in ids for v in _mapping(incident.get("labels")).values())
              or (truth.get("entity_type") == "workspace" and incident.get("workspace_id") == truth.get("entity_id")
@@ -63,7 +58,7 @@ def matches(incident: dict, truth: dict) -> bool:
         return False
     first, last = _naive(incident.get("first_seen")), _naive(incident.get("last_seen"))
     start, end = _naive(truth["start_time"]), _naive(truth["end_time"])
-    return first is not None and last is not None and first <= end + AFTER and last >= start - BEFORE
+    return first is not None and last is not None and overlaps(first, last, start, end, INCIDENT_SLACK)
 
 
 def evaluate(incidents: list[dict], truths: list[dict], conditions: list[dict], simulated_days: float) -> Outcome:

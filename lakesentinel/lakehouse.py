@@ -37,14 +37,18 @@ class Lakehouse:
         self.cfg = cfg
 
     # ---- names -------------------------------------------------------------------------------
+    def schema(self, layer: str) -> str:
+        """A layer's schema, catalog-qualified when there is a catalog (``main.plt_gold`` or ``plt_gold``)."""
+        schema = getattr(self.cfg.schemas, layer)
+        return f"{self.cfg.catalog}.{schema}" if self.cfg.catalog else schema
+
     def name(self, layer: str, table: str) -> str:
         """Full name of one of lakesentinel's own tables, e.g. ``name("bronze", "usage")``."""
         if layer not in LAYERS:
             raise ValueError(f"unknown layer {layer!r}; one of {LAYERS}")
         if not _IDENT.match(table):
             raise ValueError(f"not a table name: {table!r}")
-        schema = getattr(self.cfg.schemas, layer)
-        return f"{self.cfg.catalog}.{schema}.{table}" if self.cfg.catalog else f"{schema}.{table}"
+        return f"{self.schema(layer)}.{table}"
 
     def source(self, system_table: str) -> str:
         """Configured source table for a system table such as ``billing.usage``."""

@@ -12,19 +12,22 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 
 from lakesentinel.alerts.sink import ensure_alerts_table, write_alerts
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.logs import get_logger
 from lakesentinel.rules.emit import alerts_frame
-from lakesentinel.settings import Settings
 from lakesentinel.streams.bronze import BatchContext, bronze_changes, scheduler_pool
 from lakesentinel.streams.ingest import add_bronze
 from lakesentinel.streams.metrics import MetricsListener, MetricsRecorder
 from lakesentinel.streams.supervisor import Supervisor
 from lakesentinel.streams.triggers import trigger
+
+if TYPE_CHECKING:
+    from lakesentinel.context import Context
 
 log = get_logger(__name__)
 
@@ -45,8 +48,12 @@ class MonitorOptions:
 
 
 class Monitor:
-    def __init__(self, spark: SparkSession, cfg: Settings, options: MonitorOptions | None = None):
-        self.spark, self.cfg = spark, cfg
+    """Built by the composition root (``Context.monitor``), which gives it the session, the rules engine,
+    the lifecycle and the delivery worker."""
+
+    def __init__(self, ctx: Context, options: MonitorOptions | None = None):
+        self.ctx = ctx
+        spark, cfg = self.spark, self.cfg = ctx.spark, ctx.cfg
         self.options = options or MonitorOptions()
         self.recorder = MetricsRecorder()
         self.listener = MetricsListener(self.recorder)
@@ -98,9 +105,7 @@ class Monitor:
             # Created here, once: scoring streams starting together would race to create it.
             ensure_alerts_table(self.spark, self.cfg)
         if opts.rules:
-            from lakesentinel.rules.engine import RuleEngine
-
-            self.engine = RuleEngine(self.spark, self.cfg, paths=opts.rule_paths)
+            self.engine = self.ctx.rules_engine(paths=opts.rule_paths)
         add_bronze(self.supervisor, self.spark, self.cfg, scheduled=opts.scheduled, tables=opts.tables,
                    hooks=self.hooks, source_options=opts.source_options or None)
         if self.supervisor.tasks or opts.silver:
@@ -148,11 +153,9 @@ class Monitor:
             if self.options.lifecycle:
                 from lakesentinel.alerts.lifecycle import start_lifecycle
 
-                lifecycle = self.lifecycle = start_lifecycle(self.spark, self.cfg)
+                lifecycle = self.lifecycle = start_lifecycle(self.ctx.lifecycle())
             if self.options.worker:
-                from lakesentinel.actions.worker import Worker
-
-                self.worker = Worker(self.cfg, worker_stop)
+                self.worker = self.ctx.worker(worker_stop)
                 worker = threading.Thread(target=self.worker.run, name="action-worker", daemon=True)
                 worker.start()
             self.supervisor.run(stop)
@@ -175,11 +178,9 @@ class Monitor:
             if self.options.lifecycle:
                 from lakesentinel.alerts.lifecycle import lifecycle_drain
 
-                results["lifecycle"] = lifecycle_drain(self.spark, self.cfg)
+                results["lifecycle"] = lifecycle_drain(self.ctx.lifecycle())
             if self.options.worker:
-                from lakesentinel.actions.worker import Worker
-
-                results["worker"] = Worker(self.cfg, threading.Event()).run(until_idle=True)
+                results["worker"] = self.ctx.worker().run(until_idle=True)
             return results
         finally:
             self.recorder.flush(self.spark, self.cfg)

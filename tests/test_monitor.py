@@ -15,7 +15,8 @@ import pytest
 from lakesentinel.demo.view import read_rows
 from lakesentinel.evaluation import evaluate
 from lakesentinel.lakehouse import Lakehouse
-from lakesentinel.monitor import Monitor, MonitorOptions
+from lakesentinel.context import Context
+from lakesentinel.monitor import MonitorOptions
 from lakesentinel.simulator.clock import from_us, to_us
 from lakesentinel.simulator.generator import Simulator
 from lakesentinel.simulator.run import run_batch
@@ -32,7 +33,7 @@ def monitored(tmp_path_factory, spark):
     cfg = settings_for(tmp_path_factory.mktemp("monitor"))
     sim = Simulator("small", 5, to_us(SIM_START), DAYS, warmup_days=1)
     run_batch(cfg, sim)
-    monitor = Monitor(spark, cfg, OPTIONS)
+    monitor = Context(cfg, spark=spark).monitor(OPTIONS)
     first = monitor.run_once()
     return cfg, sim, first
 
@@ -67,7 +68,7 @@ def test_a_second_run_over_the_same_checkpoints_adds_nothing(monitored, spark):
     cfg, _, _ = monitored
     before = {name: len(table(cfg, "ops", name)) for name in ("alerts", "action_outbox")}
     incidents = len(table(cfg, "gold", "fact_incident"))
-    Monitor(spark, cfg, OPTIONS).run_once()
+    Context(cfg, spark=spark).monitor(OPTIONS).run_once()
     after = {name: len(table(cfg, "ops", name)) for name in before}
     assert after == before
     assert len(table(cfg, "gold", "fact_incident")) == incidents
@@ -75,7 +76,7 @@ def test_a_second_run_over_the_same_checkpoints_adds_nothing(monitored, spark):
 
 def test_the_continuous_monitor_stops_cleanly_when_asked(monitored, spark):
     cfg, _, _ = monitored
-    monitor = Monitor(spark, cfg, MonitorOptions(silver=False, lifecycle=False, worker=False,
+    monitor = Context(cfg, spark=spark).monitor(MonitorOptions(silver=False, lifecycle=False, worker=False,
                                                  tables=["access.audit", "billing.usage"],
                                                  detector_ids=["security.user_activity"]))
     stop = threading.Event()

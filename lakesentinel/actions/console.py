@@ -1,15 +1,16 @@
-"""Console: the notification as one line on stderr (and in the structured log), for the embedded
-default and for routes that only want a record."""
+"""Console: the notification as one line on the stream it is given (stderr in the CLI) and in the
+structured log, for the embedded default and for routes that only want a record."""
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, TextIO
 
+from rich.console import Console
 from rich.markup import escape
 
-from lakesentinel.actions.config import ConsoleConfig
-from lakesentinel.actions.notification import Notification
-from lakesentinel.actions.receiver import Outcome
+from lakesentinel.notify.config import ConsoleConfig
+from lakesentinel.notify.notification import Notification
+from lakesentinel.notify.receiver import Outcome
 from lakesentinel.actions.render import change_line, headline
 from lakesentinel.logs import get_logger
 
@@ -17,12 +18,12 @@ log = get_logger(__name__)
 
 
 class ConsoleReceiver:
-    def __init__(self, integration: str, config: ConsoleConfig, *, console=None):
-        from lakesentinel.cli.common import console as default_console
-
+    def __init__(self, integration: str, config: ConsoleConfig, *, stream: TextIO | Console):
+        """``stream``: a text stream, or a rich Console (so a live display on it stays in place)."""
         self.integration = integration
         self.config = config
-        self.console = console or default_console
+        self.console = stream if isinstance(stream, Console) else Console(file=stream, highlight=False,
+                                                                          soft_wrap=True)
 
     def notify(self, n: Notification, refs: Mapping[str, str]) -> Outcome:
         if n.reason == "resolved" and not self.config.send_resolved:

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from lakesentinel.actions.deliveries import DEAD_LETTER, DELIVERIES, DELIVERY_SCHEMA
-from lakesentinel.actions.tables import Tables, open_tables
-from lakesentinel.alerts.clock import utcnow
-from lakesentinel.settings import Settings
+from lakesentinel.clock import utcnow
+from lakesentinel.notify.deliveries import DEAD_LETTER, DELIVERIES, DELIVERY_SCHEMA
+from lakesentinel.opstables import Tables
 
 
-def dead_letters(cfg: Settings, tables: Tables | None = None) -> list[dict]:
+def dead_letters(tables: Tables) -> list[dict]:
     """The dead-letter rows whose notification is still dead (newest first)."""
-    tables = tables or open_tables(cfg)
     latest: dict[str, dict] = {}
     for row in tables.read(tables.name("ops", DELIVERIES)):
         prev = latest.get(row["idempotency_key"])
@@ -32,12 +30,11 @@ def dead_letters(cfg: Settings, tables: Tables | None = None) -> list[dict]:
     return sorted(newest.values(), key=lambda r: r["dead_lettered_at"], reverse=True)
 
 
-def requeue(cfg: Settings, *, by: str, keys: list[str] | None = None, integration: str | None = None,
-            now: datetime | None = None, tables: Tables | None = None) -> list[dict]:
+def requeue(tables: Tables, *, by: str, keys: list[str] | None = None, integration: str | None = None,
+            now: datetime | None = None) -> list[dict]:
     """Give dead letters (all, or those with these keys or of this integration) a new round of attempts."""
-    tables = tables or open_tables(cfg)
     now = now or utcnow()
-    chosen = [d for d in dead_letters(cfg, tables)
+    chosen = [d for d in dead_letters(tables)
               if (keys is None or d["idempotency_key"] in keys) and (integration is None or d["integration"] == integration)]
     rows = [{"idempotency_key": d["idempotency_key"], "integration": d["integration"], "group_key": d["group_key"],
              "episode": None, "event": "requeued", "attempt": 0, "at": now, "error": None, "refs": {},

@@ -15,9 +15,9 @@ from typing import Mapping
 import requests
 from jira import JIRA, JIRAError
 
-from lakesentinel.actions.config import JiraConfig
-from lakesentinel.actions.notification import Notification
-from lakesentinel.actions.receiver import Outcome, classify_http, transport_error
+from lakesentinel.notify.config import JiraConfig
+from lakesentinel.notify.notification import Notification
+from lakesentinel.notify.receiver import Outcome, classify_http, transport_error
 from lakesentinel.actions.render import ack_hint, change_line, facts, headline
 from lakesentinel.logs import register_secret
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from lakesentinel.actions.notification import Notification, NotifiedIncident
+from lakesentinel.notify.notification import Notification, NotifiedIncident
 
 _BADGES = {"critical": ":red_circle:", "high": ":large_orange_circle:", "medium": ":large_yellow_circle:",
            "low": ":large_blue_circle:", "info": ":white_circle:"}

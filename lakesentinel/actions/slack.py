@@ -16,9 +16,9 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from lakesentinel.actions.config import SlackConfig
-from lakesentinel.actions.notification import Notification
-from lakesentinel.actions.receiver import Outcome, classify_http, transport_error
+from lakesentinel.notify.config import SlackConfig
+from lakesentinel.notify.notification import Notification
+from lakesentinel.notify.receiver import Outcome, classify_http, transport_error
 from lakesentinel.actions.render import ack_hint, change_line, facts, headline, severity_badge
 
 EVENT_TYPE = "lakesentinel_notification"

@@ -28,9 +28,9 @@ from databricks.sdk.service.sql import (
     CreateQueryRequestQuery,
 )
 
-from lakesentinel.actions.config import SqlAlertConfig
-from lakesentinel.actions.notification import Notification
-from lakesentinel.actions.receiver import Outcome, classify_http, transport_error
+from lakesentinel.notify.config import SqlAlertConfig
+from lakesentinel.notify.notification import Notification
+from lakesentinel.notify.receiver import Outcome, classify_http, transport_error
 
 # Group labels that are columns of plt_ops.alerts; any other label is looked up in its labels map.
 _ALERT_COLUMNS = {"rule_id", "kind", "domain", "severity", "workspace_id", "entity_type", "entity_id", "fingerprint"}

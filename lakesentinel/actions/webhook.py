@@ -19,9 +19,9 @@ import urllib.request
 from typing import Mapping
 from urllib.error import HTTPError, URLError
 
-from lakesentinel.actions.config import WebhookConfig
-from lakesentinel.actions.notification import Notification
-from lakesentinel.actions.receiver import Outcome, classify_http, transport_error
+from lakesentinel.notify.config import WebhookConfig
+from lakesentinel.notify.notification import Notification
+from lakesentinel.notify.receiver import Outcome, classify_http, transport_error
 
 SCHEMA_VERSION = 1
 

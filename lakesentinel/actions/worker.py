@@ -13,8 +13,9 @@ notification a lane:
    in ``plt_ops.action_dead_letter`` with the last error.
 
 The outbox and the log are read with delta-rs on a local lakehouse (no JVM: the worker starts in a
-second) and through Spark on Databricks. ``run_worker(cfg, stop_event)`` runs until the event is set;
-killed at any point and restarted, it delivers what is pending without duplicates.
+second) and through Spark on Databricks. The composition root (``lakesentinel.context``) builds it;
+``run()`` goes on until the stop event is set. Killed at any point and restarted, it delivers what is
+pending without duplicates.
 """
 
 from __future__ import annotations
@@ -31,17 +32,16 @@ from typing import Callable, Mapping
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_attempt, wait_exponential_jitter
 from tenacity.stop import stop_base
 
-from lakesentinel.actions.deliveries import (
-    DEAD_LETTER, DEAD_LETTER_SCHEMA, DELIVERIES, DELIVERY_SCHEMA, TERMINAL)
-from lakesentinel.actions.notification import Notification
-from lakesentinel.actions.outbox import OUTBOX, notification_of
-from lakesentinel.actions.receiver import Outcome, Receiver, build_available
-from lakesentinel.actions.tables import Tables, open_tables
-from lakesentinel.alerts.clock import utcnow
-from lakesentinel.alerts.routes import Routes, load_routes
-from lakesentinel.alerts.sink import alerts_table
+from lakesentinel.actions.registry import Wiring, build_available
+from lakesentinel.clock import utcnow
 from lakesentinel.logs import get_logger, redact
-from lakesentinel.settings import Settings
+from lakesentinel.notify.config import ReceiversFile
+from lakesentinel.notify.deliveries import (
+    DEAD_LETTER, DEAD_LETTER_SCHEMA, DELIVERIES, DELIVERY_SCHEMA, TERMINAL)
+from lakesentinel.notify.notification import Notification
+from lakesentinel.notify.outbox import OUTBOX, notification_of
+from lakesentinel.notify.receiver import Outcome, Receiver
+from lakesentinel.opstables import Tables
 
 log = get_logger(__name__)
 
@@ -155,22 +155,21 @@ class _RetryAfterOr:
 
 
 class Worker:
-    def __init__(self, cfg: Settings, stop_event: threading.Event, *, routes: Routes | None = None,
-                 tables: Tables | None = None, receivers: Mapping[str, Receiver] | None = None,
+    def __init__(self, stop_event: threading.Event, *, routes: ReceiversFile, tables: Tables,
+                 wiring: Wiring | None = None, receivers: Mapping[str, Receiver] | None = None,
                  now: Callable[[], datetime] = utcnow, sleep: Callable[[float], None] | None = None,
-                 worker_id: str | None = None, spark=None):
-        self.cfg = cfg
+                 worker_id: str | None = None):
         self.stop_event = stop_event
-        self.routes = routes or load_routes(cfg.paths.resolve("routes"))
+        self.routes = routes
         self.settings = self.routes.delivery
-        self.tables = tables or open_tables(cfg, spark)
+        self.tables = tables
         if receivers is not None:
             self.receivers, self.unavailable = dict(receivers), {}
         else:
             # An integration that cannot be built (its secret is not set here) holds its notifications
             # instead of stopping the others: they stay pending, delivered once a restart can build it.
-            self.receivers, self.unavailable = build_available(
-                self.routes, alerts_table=alerts_table(cfg), timeout=self.settings.timeout.total_seconds())
+            wiring = wiring or Wiring(timeout=self.settings.timeout.total_seconds())
+            self.receivers, self.unavailable = build_available(self.routes, wiring)
         self.now = now
         self.sleep = sleep or (lambda seconds: self.stop_event.wait(seconds))
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
@@ -341,36 +340,3 @@ class Worker:
             for t in self.threads:
                 t.join(timeout=max(5.0, self.settings.timeout.total_seconds() + 1))
         return self.stats
-
-
-def run_worker(cfg: Settings, stop_event: threading.Event, **kwargs) -> WorkerStats:
-    """Deliver from the outbox until ``stop_event`` is set (entry point for the running monitor)."""
-    return Worker(cfg, stop_event, **kwargs).run()
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m lakesentinel.actions.worker [--until-idle]``: the worker as a process of its own.
-
-    SIGTERM or SIGINT stop it after the deliveries in flight; ``--until-idle`` stops once nothing is pending.
-    """
-    import argparse
-    import signal
-
-    from lakesentinel.logs import configure
-    from lakesentinel.settings import load_settings
-
-    parser = argparse.ArgumentParser(prog="python -m lakesentinel.actions.worker")
-    parser.add_argument("--until-idle", action="store_true", help="stop once the outbox is delivered")
-    parser.add_argument("--timeout", type=float, default=None, help="stop after this many seconds")
-    args = parser.parse_args(argv)
-    configure(os.environ.get("LAKESENTINEL_LOG_LEVEL", "INFO"))
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    stats = Worker(load_settings(), stop).run(until_idle=args.until_idle, timeout=args.timeout)
-    log.info("delivery worker stopped: %d delivered, %d dead-lettered, %d found delivered after a crash",
-             stats.delivered, stats.dead_lettered, stats.recovered)
-
-
-if __name__ == "__main__":
-    main()

@@ -23,8 +23,8 @@ from typing import Any, Iterable, Mapping
 
 from pydantic import ValidationError
 
-from lakesentinel.actions.notification import Notification, NotifiedIncident, idempotency_key
-from lakesentinel.alerts.clock import naive_utc
+from lakesentinel.notify.notification import Notification, NotifiedIncident, idempotency_key
+from lakesentinel.clock import naive_utc
 from lakesentinel.alerts.groups import Group
 from lakesentinel.alerts.incidents import AUTO, Incident
 from lakesentinel.alerts.inhibit import Inhibitor
@@ -80,6 +80,17 @@ class StepResult:
     @property
     def empty(self) -> bool:
         return not (self.notifications or self.changed or self.quarantined or self.commands or self.unknown_refs)
+
+
+def notified(inc: Incident) -> NotifiedIncident:
+    """The part of an incident a receiver shows."""
+    return NotifiedIncident(
+        incident_id=inc.incident_id, fingerprint=inc.fingerprint, status=inc.status, severity=inc.severity,
+        domain=inc.domain, rule_id=inc.rule_id, title=inc.title, summary=inc.summary, workspace_id=inc.workspace_id,
+        entity_type=inc.entity_type, entity_id=inc.entity_id, first_seen=inc.first_seen, last_seen=inc.last_seen,
+        alert_count=inc.alert_count, observed=inc.last_observed, expected=inc.last_expected,
+        cost_impact=inc.cost_impact, runbook_url=inc.runbook_url, acknowledged_by=inc.acknowledged_by,
+        resolved_by=inc.resolved_by, resolution=inc.resolution)
 
 
 class Engine:
@@ -195,7 +206,7 @@ class Engine:
             reason, shown = group.flush(route, self.incidents.get, now)
             if reason:
                 receiver = self.routes.receivers[group.receiver]
-                summaries = [NotifiedIncident.of(i) for i in shown]
+                summaries = [notified(i) for i in shown]
                 for integration, config in receiver.integrations().items():
                     if reason == "resolved" and not config.send_resolved:
                         continue

@@ -14,7 +14,7 @@ from typing import Callable
 
 from pydantic import BaseModel, Field
 
-from lakesentinel.actions.notification import Reason
+from lakesentinel.notify.notification import Reason
 from lakesentinel.alerts.incidents import Incident
 from lakesentinel.alerts.routes import Route
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterable
 
-from lakesentinel.actions.deliveries import DELIVERIES
+from lakesentinel.notify.deliveries import DELIVERIES
 from lakesentinel.alerts.commands import COMMAND_SCHEMA, COMMANDS, request_row
 from lakesentinel.alerts.engine import Command
 from lakesentinel.alerts.incidents import ACTIVE, severity_rank

@@ -18,7 +18,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from lakesentinel.alerts.record import SEVERITIES, Alert
+from lakesentinel.alerts.record import Alert
+from lakesentinel.severity import severity_rank  # noqa: F401 - callers import it from here
 from lakesentinel.sources.types import parse_columns
 
 Status = Literal["open", "acknowledged", "resolved", "silenced"]
@@ -78,10 +79,6 @@ AUTO = "lakesentinel"  # resolved_by when the signal stopped
 def incident_id(fingerprint: str, first_alert_id: str) -> str:
     """Stable across replays: the fingerprint and the alert that opened the episode."""
     return hashlib.sha256(f"{fingerprint}|{first_alert_id}".encode()).hexdigest()[:24]
-
-
-def severity_rank(severity: str | None) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
 
 
 class Incident(BaseModel):

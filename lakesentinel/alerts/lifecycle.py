@@ -12,8 +12,9 @@ in an order that survives a crash at any point:
 4. every ``fact_interval`` (and on demand), one MERGE of the changed incidents into
    ``plt_gold.fact_incident``; then the state again, without them.
 
-Entry points for the running monitor: ``lifecycle_step(spark, cfg, now)`` and
-``start_lifecycle(spark, cfg, trigger)``; both can be stopped and restarted without loss or duplicates.
+The composition root (``lakesentinel.context``) builds a :class:`Lifecycle`; ``lifecycle_drain(lc)``
+runs it once for a scheduled run and ``start_lifecycle(lc, trigger)`` runs it in a thread. Both can be
+stopped and restarted without loss or duplicates.
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable
 
-from lakesentinel.actions.deliveries import DELIVERIES
-from lakesentinel.actions.outbox import OUTBOX, OUTBOX_SCHEMA, outbox_row
-from lakesentinel.actions.tables import Tables, aware_rows, open_tables
-from lakesentinel.alerts.clock import utcnow
+from lakesentinel.notify.deliveries import DELIVERIES
+from lakesentinel.notify.outbox import OUTBOX, OUTBOX_SCHEMA, outbox_row
+from lakesentinel.clock import utcnow
+from lakesentinel.opstables import Tables, aware_rows
 from lakesentinel.alerts.commands import COMMAND_SCHEMA, COMMANDS, command_of, outcome_row
 from lakesentinel.alerts.engine import Delivered, Engine, StepResult
 from lakesentinel.alerts.incidents import FACT_INCIDENT_SCHEMA, Incident
-from lakesentinel.alerts.routes import Routes, load_routes
+from lakesentinel.alerts.routes import Routes
 from lakesentinel.alerts.silences import SILENCES, Silence, fold_events, sync_declared
 from lakesentinel.alerts.sink import ALERTS
 from lakesentinel.lakehouse import Lakehouse
@@ -86,12 +87,12 @@ def merge_incidents(spark, cfg: Settings, rows: list[dict]) -> int:
 class Lifecycle:
     """One process's lifecycle; restartable from its state table at any time."""
 
-    def __init__(self, spark, cfg: Settings, *, routes: Routes | None = None, tables: Tables | None = None,
+    def __init__(self, spark, cfg: Settings, *, routes: Routes, tables: Tables,
                  fact_interval: timedelta = timedelta(seconds=5)):
         self.spark = spark
         self.cfg = cfg
-        self.routes = routes or load_routes(cfg.paths.resolve("routes"))
-        self.tables = tables or open_tables(cfg, spark)
+        self.routes = routes
+        self.tables = tables
         self.fact_interval = fact_interval
         t = self.tables
         self.names = {"alerts": t.name("ops", ALERTS), "commands": t.name("ops", COMMANDS),
@@ -247,34 +248,16 @@ class Lifecycle:
             result.changed[inc.incident_id] = inc
 
 
-_RUNNING: dict[tuple[str, str], Lifecycle] = {}
-
-
-def lifecycle_step(spark, cfg: Settings, now: datetime | None = None, *, merge: bool | None = True) -> StepReport:
-    """One step of this process's lifecycle for ``cfg`` (created, or restored from its state, on first use)."""
-    return _running(spark, cfg).step(now, merge=merge)
-
-
-def _running(spark, cfg: Settings) -> Lifecycle:
-    """This process's lifecycle for ``cfg``, created (or restored from its state) on first use."""
-    key = (spark.sparkContext.applicationId, Lakehouse(cfg).name("ops", STATE) + "|" + (cfg.storage_root or ""))
-    lc = _RUNNING.get(key)
-    if lc is None:
-        lc = _RUNNING[key] = Lifecycle(spark, cfg)
-    return lc
-
-
-def lifecycle_drain(spark, cfg: Settings, max_wait_s: float = 300.0) -> StepReport:
+def lifecycle_drain(lc: Lifecycle, max_wait_s: float = 300.0) -> StepReport:
     """A scheduled run's lifecycle: step, then wait out the ``group_wait`` of groups opened in this step
     and step once more, so their first notification goes out now rather than at the next run."""
-    report = lifecycle_step(spark, cfg)
-    lc = _running(spark, cfg)
+    report = lc.step(None, merge=True)
     now = utcnow()
     waiting = [g.next_flush_at for g in lc.engine.groups.values() if g.flushed_at is None and g.next_flush_at > now]
     if not waiting:
         return report
     time.sleep(min((max(waiting) - now).total_seconds(), max_wait_s))
-    later = lifecycle_step(spark, cfg)
+    later = lc.step(None, merge=True)
     report.notifications += later.notifications
     report.changed += later.changed
     report.merged += later.merged
@@ -304,19 +287,18 @@ class LifecycleHandle:
 
 
 def _seconds(trigger: str) -> float:
-    from lakesentinel.alerts.durations import parse_duration
+    from lakesentinel.durations import parse_duration
 
     text = trigger.replace("seconds", "s").replace("second", "s").replace("minutes", "m").replace("minute", "m")
     return parse_duration(text) / 1e6
 
 
-def start_lifecycle(spark, cfg: Settings, trigger: str | None = None, *, poll: float = 0.1,
-                    now: Callable[[], datetime] = utcnow, lifecycle: Lifecycle | None = None) -> LifecycleHandle:
+def start_lifecycle(lc: Lifecycle, trigger: str | None = None, *, poll: float = 0.1,
+                    now: Callable[[], datetime] = utcnow) -> LifecycleHandle:
     """Run the lifecycle: a step whenever an input has new commits or a timer is due, and at least once
     per ``trigger`` (e.g. ``"1 second"``, default ``triggers.continuous``). ``"available_now"`` or
     ``"once"`` runs one step (with the fact MERGE) and returns a finished handle."""
-    trigger = trigger or cfg.triggers.continuous
-    lc = lifecycle or Lifecycle(spark, cfg)
+    trigger = trigger or lc.cfg.triggers.continuous
     handle = LifecycleHandle(lc)
     if trigger in ("available_now", "once"):
         handle.reports.append(lc.step(now(), merge=True))

@@ -23,10 +23,10 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from lakesentinel.sources.types import parse_columns
+from lakesentinel.severity import SEVERITIES  # noqa: F401 - part of the alert record's contract
 
 Kind = Literal["rule", "detector"]
 Severity = Literal["info", "low", "medium", "high", "critical"]
-SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")
 DOMAINS: tuple[str, ...] = ("cost", "security", "query", "reliability", "platform")
 
 ALERT_COLUMNS: tuple[tuple[str, str], ...] = (

@@ -18,8 +18,8 @@ from typing import Any, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from lakesentinel.actions.config import DeliverySettings, ReceiverConfig
-from lakesentinel.alerts.durations import Duration
+from lakesentinel.notify.config import DeliverySettings, ReceiverConfig
+from lakesentinel.durations import Duration
 from lakesentinel.alerts.matchers import Matcher, MatcherError, Matchers
 from lakesentinel.errors import ConfigError
 from lakesentinel.issues import FileIssuesError, Issue, at

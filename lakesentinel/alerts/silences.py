@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Iterable, Literal, Mapping
 
-from lakesentinel.alerts.clock import naive_utc
+from lakesentinel.clock import naive_utc
 from lakesentinel.alerts.matchers import Matchers
 from lakesentinel.errors import LakeSentinelError
 from lakesentinel.sources.types import parse_columns

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lakesentinel.cli.common import console, emit_json, settings
+from lakesentinel.cli.common import console, context, emit_json
 from lakesentinel.errors import LakeSentinelError
 
 app = typer.Typer(help="Delivery of notifications: the worker, the dead-letter table, retries.", no_args_is_help=True)
@@ -22,13 +22,14 @@ def worker(
     as_json: Annotated[bool, typer.Option("--json", help="End with a one-line JSON summary on stdout.")] = False,
 ) -> None:
     """Deliver from plt_ops.action_outbox to Slack, Jira, SQL alerts and webhooks until Ctrl-C."""
-    from lakesentinel.actions.worker import Worker
+    import os
+
     from lakesentinel.logs import configure
 
-    configure("INFO")
+    configure(os.environ.get("LAKESENTINEL_LOG_LEVEL", "INFO"))
     stop = threading.Event()
     try:
-        stats = Worker(settings(), stop).run(until_idle=until_idle, timeout=timeout)
+        stats = context().worker(stop).run(until_idle=until_idle, timeout=timeout)
     except KeyboardInterrupt:
         stop.set()
         raise typer.Exit(0) from None
@@ -46,9 +47,9 @@ def dead_letters_cmd(
 ) -> None:
     """Notifications the worker gave up on, with their last error."""
     from lakesentinel.actions.dead_letter import dead_letters
-    from lakesentinel.actions.outbox import notification_of
+    from lakesentinel.notify.outbox import notification_of
 
-    rows = dead_letters(settings())
+    rows = dead_letters(context().ops_tables)
     if as_json:
         for r in rows:
             emit_json({k: v for k, v in r.items() if k != "payload"} | {"title": notification_of(r).title})
@@ -73,13 +74,12 @@ def retry(
 ) -> None:
     """Give dead letters another round of attempts."""
     from lakesentinel.actions.dead_letter import dead_letters, requeue
-    from lakesentinel.actions.worker import Worker
     from lakesentinel.alerts.commands import operator
 
-    cfg = settings()
+    ctx = context()
     keys = None
     if key:
-        known = [d["idempotency_key"] for d in dead_letters(cfg)]
+        known = [d["idempotency_key"] for d in dead_letters(ctx.ops_tables)]
         keys = []
         for k in key:
             hits = [x for x in known if x.startswith(k)]
@@ -87,11 +87,11 @@ def retry(
                 raise LakeSentinelError(f"--key {k}: {'no dead letter has' if not hits else f'{len(hits)} dead letters have'} "
                                         "that key (see lakesentinel actions dead-letters)")
             keys += hits
-    chosen = requeue(cfg, by=by or operator(), keys=keys, integration=integration)
+    chosen = requeue(ctx.ops_tables, by=by or operator(), keys=keys, integration=integration)
     console.print(f"requeued {len(chosen)} dead letter(s)")
     stats = None
     if deliver and chosen:
-        stats = Worker(cfg, threading.Event()).run(until_idle=True)
+        stats = ctx.worker().run(until_idle=True)
         console.print(f"delivered {stats.delivered}, dead-lettered again {stats.dead_lettered}")
     if as_json:
         emit_json({"requeued": [c["idempotency_key"] for c in chosen],

@@ -1,4 +1,4 @@
-"""``lakesentinel bench ...``: benchmarks under bench/, figures printed and written as JSON."""
+"""``lakesentinel bench ...``: every benchmark command (``lakesentinel/bench/``), figures printed and written as JSON."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from typing import Annotated, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from lakesentinel.cli.common import console, emit_json
+from lakesentinel.context import Context
 
 app = typer.Typer(help="Benchmarks; each prints figures, writes bench/results/<name>.json, and with --json "
                        "ends with one JSON line.", no_args_is_help=True)
@@ -28,13 +30,18 @@ def save(name: str, result: dict) -> Path:
 
 def scratch_settings(prefix: str):
     """Settings for a throw-away lakehouse, so a benchmark never touches the user's tables."""
-    import os
-
-    from lakesentinel.settings import load_settings
+    from lakesentinel.settings import settings_at
 
     home = tempfile.mkdtemp(prefix=prefix)
-    os.environ["LAKESENTINEL_HOME"] = home
-    return load_settings(), home
+    return settings_at(home), home
+
+
+def _dates(dates: list[int]) -> str:
+    if not dates:
+        return "-"
+    if len(dates) <= 4:
+        return ", ".join(str(d) for d in dates)
+    return f"{dates[0]}..{dates[-1]} ({len(dates)} dates)"
 
 
 @app.command("simulator")
@@ -45,7 +52,7 @@ def simulator(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Rows per second and peak memory of the simulator writing a whole horizon."""
-    from bench import simulator as bench
+    from lakesentinel.bench import simulator as bench
 
     cfg, home = scratch_settings("lakesentinel-bench-sim-")
     try:
@@ -71,13 +78,12 @@ def throughput(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Rows per second through bronze with the rules scoring each micro-batch, beside a plain Delta copy."""
-    from bench import throughput as bench
-    from lakesentinel.session import get_spark
+    from lakesentinel.bench import throughput as bench
 
     cfg, home = scratch_settings("lakesentinel-bench-throughput-")
     try:
         with console.status(f"simulating {profile} for {days} day(s), then bronze and a plain copy"):
-            result = bench.run(get_spark(cfg), cfg, profile, days)
+            result = bench.run(Context(cfg).spark, cfg, profile, days)
     finally:
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
@@ -105,15 +111,14 @@ def latency(
     as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the figures.")] = False,
 ) -> None:
     """Seconds from a row's commit to the source table to its alert row, and to a webhook: p50/p95/p99."""
-    from bench import latency as bench
-    from lakesentinel.session import get_spark
+    from lakesentinel.bench import latency as bench
 
     cfg, home = scratch_settings("lakesentinel-bench-latency-")
     opts = bench.LatencyOptions(rate=rate, seconds=seconds, warmup_s=warmup, drain_cap_s=drain_cap, profile=profile,
                                 silver=silver, detectors=detectors)
     try:
         with console.status("starting") as status:
-            result = bench.run(get_spark(cfg), cfg, opts, on_phase=lambda phase: status.update(phase))
+            result = bench.run(Context(cfg).spark, cfg, opts, on_phase=lambda phase: status.update(phase))
     finally:
         if not keep:
             shutil.rmtree(home, ignore_errors=True)
@@ -140,7 +145,7 @@ def app_speed(
     as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the figures.")] = False,
 ) -> None:
     """The Platform Health app: the overview's first render in chromium, and API p95, over a month of data."""
-    from bench import app as bench
+    from lakesentinel.bench import app as bench
     from lakesentinel.session import get_spark
     from lakesentinel.settings import settings_at
 
@@ -164,6 +169,106 @@ def app_speed(
     for endpoint, ms in result["api_p95_ms_by_endpoint"].items():
         console.print(f"  {endpoint}: p95 {ms}ms, first call {result['api_first_call_ms'][endpoint]}ms")
     console.print(f"written to {save('app', result)}")
+
+
+@app.command("rules")
+def bench_rules(
+    rates: Annotated[str, typer.Option(help="Comma-separated event rates (events/s) to measure.")] = "1000,10000",
+    batches: Annotated[int, typer.Option(min=3, help="Micro-batches measured per rate and rule set.")] = 20,
+    profile: Annotated[str, typer.Option(help="Simulated organisation feeding the batches.")] = "medium",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Hot-path micro-batch time with the full rule packs loaded vs no rules, at each event rate."""
+    import shutil
+
+    from lakesentinel.bench import rules as bench
+
+    cfg, home = scratch_settings("lakesentinel-bench-rules-")
+    try:
+        result = bench.run(Context(cfg).spark, cfg, [int(r) for r in rates.split(",")], batches, profile,
+                           log=lambda text: console.print(text, highlight=False))
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    table = Table("rate (events/s)", "rules", "p50 s", "p95 s", "max s", "evaluate p50 s", "alerts")
+    for row in result["runs"]:
+        table.add_row(f"{row['rate']:,}", row["rules"], f"{row['p50_s']:.3f}", f"{row['p95_s']:.3f}",
+                      f"{row['max_s']:.3f}", f"{row['evaluate_p50_s']:.3f}", str(row["alerts"]))
+    console.print(table)
+    console.print(f"written to {save('rules', result)}")
+    if as_json:
+        emit_json(result)
+
+@app.command("detectors")
+def bench_detectors(
+    points: Annotated[int, typer.Option(min=1000, help="Points per model.")] = 20000,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Points scored per second on one core for each model, bare and through the per-entity scorer."""
+    from lakesentinel.bench import detectors as bench
+
+    result = bench.run(points=points)
+    table = Table("model", "configuration", "points/s (model)", "points/s (with scorer)", "state bytes",
+                  "checkpoint ms", title=f"Detectors, {points:,} points each, one core")
+    for r in result["models"]:
+        table.add_row(r["model"], r["configuration"], f"{r['points_per_s_model']:,}",
+                      f"{r['points_per_s_scorer']:,}" if r.get("points_per_s_scorer") else "-",
+                      f"{r['state_bytes']:,}" if r.get("state_bytes") else "-",
+                      f"{r['checkpoint_ms']:.2f}" if r.get("checkpoint_ms") is not None else "-")
+    console.print(table)
+    console.print(f"written to {save('detectors', result)}")
+    if as_json:
+        emit_json(result)
+
+@app.command("incremental")
+def bench_incremental(
+    profile: Annotated[str, typer.Option(help="small, medium or large.")] = "small",
+    days: Annotated[int, typer.Option(min=2, help="Days in the lakehouse before the extra data.")] = 10,
+    extra: Annotated[float, typer.Option(min=0.001, max=0.5, help="Extra data as a share of the rows held.")] = 0.01,
+    keep: Annotated[bool, typer.Option(help="Keep the scratch lakehouse.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the figures.")] = False,
+) -> None:
+    """Time of an incremental gold build after +1% data, as a fraction of a full rebuild of the same data."""
+    from lakesentinel.bench import incremental as bench
+
+    cfg, home = scratch_settings("lakesentinel-bench-incremental-")
+    try:
+        with console.status(f"simulating {profile} for {days} days, building silver and gold, then +{extra:.1%}"):
+            result = bench.run(Context(cfg).spark, cfg, profile, days, extra)
+    finally:
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
+    console.print(f"{result['base_rows']:,} source rows, then +{result['extra_rows']:,} "
+                  f"({result['extra_share']:.2%}) landing up to {result['extra_until']}")
+    for task, dates in result["incremental_dates"].items():
+        console.print(f"  {task}: rewrote {_dates(dates)}")
+    console.print(f"full build {result['full_s']}s; incremental {result['incremental_s']}s; full rebuild of the "
+                  f"same data {result['rebuild_s']}s; incremental / full = {result['ratio']}")
+    console.print(f"written to {save('incremental', result)}")
+    if as_json:
+        emit_json(result)
+
+@app.command("alerting")
+def bench_alerting(
+    alerts: Annotated[int, typer.Option(min=1, help="Alerts to send, one new signal each.")] = 40,
+    interval: Annotated[float, typer.Option(help="Seconds between alerts.")] = 1.0,
+    keep: Annotated[bool, typer.Option(help="Keep the scratch lakehouse.")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Latency from an alert row's commit to its notification at a receiver (p50/p95), stage by stage."""
+    import shutil
+
+    from lakesentinel.bench import alerting as bench
+
+    cfg, home = scratch_settings("lakesentinel-bench-alerting-")
+    try:
+        result = bench.run(cfg, alerts, interval)
+    finally:
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
+    for key in ("sink_s", "outbox_s", "delivery_s", "end_to_end_s"):
+        s = result[key]
+        console.print(f"{key:14} p50 {s.get('p50', '-')}s  p95 {s.get('p95', '-')}s  max {s.get('max', '-')}s  (n={s['n']})")
+    console.print(f"{result['delivered']}/{alerts} delivered; written to {save('alerting', result)}")
     if as_json:
         emit_json(result)
 

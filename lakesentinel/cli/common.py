@@ -22,7 +22,12 @@ def settings():
     return cached()
 
 
-def spark():
-    from lakesentinel.session import get_spark
+def context():
+    """The composition root for this process's settings: every command builds what it runs here."""
+    from lakesentinel.context import context_of
 
-    return get_spark(settings())
+    return context_of(settings(), console=console)
+
+
+def spark():
+    return context().spark

@@ -11,7 +11,6 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from lakesentinel.cli.bench import app as bench_app, save
 from lakesentinel.cli.common import console, emit_json, settings
 from lakesentinel.errors import LakeSentinelError
 
@@ -236,28 +235,6 @@ def score_csv(
                   f"{high} at or above the lowest alert threshold {spec.alert.lowest_threshold}")
     if as_json:
         emit_json({"detector": spec.id, "points": len(scores), "above_threshold": high, "output": str(target)})
-
-
-@bench_app.command("detectors")
-def bench_detectors(
-    points: Annotated[int, typer.Option(min=1000, help="Points per model.")] = 20000,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Points scored per second on one core for each model, bare and through the per-entity scorer."""
-    from bench import detectors as bench
-
-    result = bench.run(points=points)
-    table = Table("model", "configuration", "points/s (model)", "points/s (with scorer)", "state bytes",
-                  "checkpoint ms", title=f"Detectors, {points:,} points each, one core")
-    for r in result["models"]:
-        table.add_row(r["model"], r["configuration"], f"{r['points_per_s_model']:,}",
-                      f"{r['points_per_s_scorer']:,}" if r.get("points_per_s_scorer") else "-",
-                      f"{r['state_bytes']:,}" if r.get("state_bytes") else "-",
-                      f"{r['checkpoint_ms']:.2f}" if r.get("checkpoint_ms") is not None else "-")
-    console.print(table)
-    console.print(f"written to {save('detectors', result)}")
-    if as_json:
-        emit_json(result)
 
 
 def register(root: typer.Typer) -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from decimal import Decimal
 from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
-from lakesentinel.cli.bench import app as bench_app
-from lakesentinel.cli.bench import save, scratch_settings
 from lakesentinel.cli.common import console, emit_json, settings, spark
 from lakesentinel.errors import LakeSentinelError
 
@@ -135,36 +132,6 @@ def maintain(
     if as_json:
         emit_json({"tables": [r.as_dict() for r in results]})
     check(results)
-
-
-@bench_app.command("incremental")
-def bench_incremental(
-    profile: Annotated[str, typer.Option(help="small, medium or large.")] = "small",
-    days: Annotated[int, typer.Option(min=2, help="Days in the lakehouse before the extra data.")] = 10,
-    extra: Annotated[float, typer.Option(min=0.001, max=0.5, help="Extra data as a share of the rows held.")] = 0.01,
-    keep: Annotated[bool, typer.Option(help="Keep the scratch lakehouse.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the figures.")] = False,
-) -> None:
-    """Time of an incremental gold build after +1% data, as a fraction of a full rebuild of the same data."""
-    from bench import incremental as bench
-    from lakesentinel.session import get_spark
-
-    cfg, home = scratch_settings("lakesentinel-bench-incremental-")
-    try:
-        with console.status(f"simulating {profile} for {days} days, building silver and gold, then +{extra:.1%}"):
-            result = bench.run(get_spark(cfg), cfg, profile, days, extra)
-    finally:
-        if not keep:
-            shutil.rmtree(home, ignore_errors=True)
-    console.print(f"{result['base_rows']:,} source rows, then +{result['extra_rows']:,} "
-                  f"({result['extra_share']:.2%}) landing up to {result['extra_until']}")
-    for task, dates in result["incremental_dates"].items():
-        console.print(f"  {task}: rewrote {_dates(dates)}")
-    console.print(f"full build {result['full_s']}s; incremental {result['incremental_s']}s; full rebuild of the "
-                  f"same data {result['rebuild_s']}s; incremental / full = {result['ratio']}")
-    console.print(f"written to {save('incremental', result)}")
-    if as_json:
-        emit_json(result)
 
 
 def register(root: typer.Typer) -> None:

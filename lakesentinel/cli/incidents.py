@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lakesentinel.cli.common import console, emit_json, settings
+from lakesentinel.cli.common import console, context, emit_json
 
 app = typer.Typer(help="Incidents: list, show, acknowledge, resolve.", no_args_is_help=True)
 
@@ -27,13 +27,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="End with one JSON line on
 
 
 def _tables():
-    from lakesentinel.actions.tables import open_tables
-
-    return open_tables(settings())
+    return context().ops_tables
 
 
 def _now() -> datetime:
-    from lakesentinel.alerts.clock import utcnow
+    from lakesentinel.clock import utcnow
 
     return utcnow()
 
@@ -41,7 +39,7 @@ def _now() -> datetime:
 def _since(value: str | None) -> datetime | None:
     if value is None:
         return None
-    from lakesentinel.alerts.durations import parse_duration
+    from lakesentinel.durations import parse_duration
     from lakesentinel.errors import LakeSentinelError
 
     try:
@@ -59,7 +57,7 @@ def _since(value: str | None) -> datetime | None:
 def _age(ts: datetime | None, now: datetime) -> str:
     if ts is None:
         return "-"
-    from lakesentinel.alerts.durations import format_duration
+    from lakesentinel.durations import format_duration
 
     seconds = int((now - ts).total_seconds())
     if seconds < 60:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from lakesentinel.cli.common import console, emit_json, settings, spark
+from lakesentinel.cli.common import console, context, emit_json
 
 app = typer.Typer(help="The alert lifecycle: dedup, group, silence, inhibit, resolve; incidents and the outbox.",
                   no_args_is_help=True)
@@ -26,8 +26,7 @@ def run(
     from lakesentinel.logs import configure
 
     configure("INFO")
-    cfg = settings()
-    handle = start_lifecycle(spark(), cfg, "once" if once else trigger)
+    handle = start_lifecycle(context().lifecycle(), "once" if once else trigger)
     began = time.monotonic()
     try:
         while handle.alive and (duration is None or time.monotonic() - began < duration):
@@ -49,33 +48,3 @@ def run(
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="lifecycle")
-
-
-from lakesentinel.cli.bench import app as bench_app  # noqa: E402  (the bench group lives in cli/bench.py)
-
-
-@bench_app.command("alerting")
-def bench_alerting(
-    alerts: Annotated[int, typer.Option(min=1, help="Alerts to send, one new signal each.")] = 40,
-    interval: Annotated[float, typer.Option(help="Seconds between alerts.")] = 1.0,
-    keep: Annotated[bool, typer.Option(help="Keep the scratch lakehouse.")] = False,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
-) -> None:
-    """Latency from an alert row's commit to its notification at a receiver (p50/p95), stage by stage."""
-    import shutil
-
-    from bench import alerting as bench
-    from lakesentinel.cli.bench import save, scratch_settings
-
-    cfg, home = scratch_settings("lakesentinel-bench-alerting-")
-    try:
-        result = bench.run(cfg, alerts, interval)
-    finally:
-        if not keep:
-            shutil.rmtree(home, ignore_errors=True)
-    for key in ("sink_s", "outbox_s", "delivery_s", "end_to_end_s"):
-        s = result[key]
-        console.print(f"{key:14} p50 {s.get('p50', '-')}s  p95 {s.get('p95', '-')}s  max {s.get('max', '-')}s  (n={s['n']})")
-    console.print(f"{result['delivered']}/{alerts} delivered; written to {save('alerting', result)}")
-    if as_json:
-        emit_json(result)

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from lakesentinel.cli.common import console, emit_json, settings, spark
+from lakesentinel.cli.common import console, context, emit_json
 
 
 def replay(
@@ -18,7 +18,9 @@ def replay(
     """Append exported rows to the local source table after checking every column and type."""
     from lakesentinel.sources.replay import replay as run
 
-    result = run(spark(), settings(), table, file, fmt)
+    ctx = context()
+    ctx.require_local("replay")
+    result = run(ctx.spark, ctx.cfg, table, file, fmt)
     console.print(f"Appended {result.rows:,} rows from {result.file} ({result.format}) to {result.table}")
     if as_json:
         emit_json({"table": result.table, "rows": result.rows, "file": result.file, "format": result.format})

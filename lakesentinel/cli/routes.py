@@ -22,7 +22,7 @@ def _load(file: Optional[str]):
 @app.command("check")
 def check(file: Annotated[Optional[str], typer.Option(help="Routes file (default: paths.routes).")] = None) -> None:
     """Load and check the routes file; print the tree with what each route inherits."""
-    from lakesentinel.alerts.durations import format_duration
+    from lakesentinel.durations import format_duration
 
     routes = _load(file)
 

@@ -243,38 +243,3 @@ def schema(
 
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="rules")
-    _register_bench()
-
-
-def _register_bench() -> None:
-    from lakesentinel.cli.bench import app as bench_app
-    from lakesentinel.cli.bench import save, scratch_settings
-
-    @bench_app.command("rules")
-    def bench_rules(
-        rates: Annotated[str, typer.Option(help="Comma-separated event rates (events/s) to measure.")] = "1000,10000",
-        batches: Annotated[int, typer.Option(min=3, help="Micro-batches measured per rate and rule set.")] = 20,
-        profile: Annotated[str, typer.Option(help="Simulated organisation feeding the batches.")] = "medium",
-        as_json: Annotated[bool, typer.Option("--json")] = False,
-    ) -> None:
-        """Hot-path micro-batch time with the full rule packs loaded vs no rules, at each event rate."""
-        import shutil
-
-        from bench import rules as bench
-
-        cfg, home = scratch_settings("lakesentinel-bench-rules-")
-        try:
-            from lakesentinel.session import get_spark
-
-            result = bench.run(get_spark(cfg), cfg, [int(r) for r in rates.split(",")], batches, profile,
-                               log=lambda text: console.print(text, highlight=False))
-        finally:
-            shutil.rmtree(home, ignore_errors=True)
-        table = Table("rate (events/s)", "rules", "p50 s", "p95 s", "max s", "evaluate p50 s", "alerts")
-        for row in result["runs"]:
-            table.add_row(f"{row['rate']:,}", row["rules"], f"{row['p50_s']:.3f}", f"{row['p95_s']:.3f}",
-                          f"{row['max_s']:.3f}", f"{row['evaluate_p50_s']:.3f}", str(row["alerts"]))
-        console.print(table)
-        console.print(f"written to {save('rules', result)}")
-        if as_json:
-            emit_json(result)

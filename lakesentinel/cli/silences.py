@@ -9,14 +9,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lakesentinel.cli.common import console, emit_json, settings
+from lakesentinel.cli.common import console, context, emit_json
 
 app = typer.Typer(help="Silences: matchers that mute incidents until they end; every change is kept in "
                        "plt_ops.silences.", no_args_is_help=True)
 
 
 def _when(text: str, option: str) -> datetime:
-    from lakesentinel.alerts.clock import naive_utc
+    from lakesentinel.clock import naive_utc
     from lakesentinel.alerts.silences import SilenceError
 
     try:
@@ -44,11 +44,10 @@ def add(
     """Create a silence."""
     from datetime import timedelta
 
-    from lakesentinel.actions.tables import open_tables
     from lakesentinel.alerts import silences
-    from lakesentinel.alerts.clock import utcnow
+    from lakesentinel.clock import utcnow
     from lakesentinel.alerts.commands import operator
-    from lakesentinel.alerts.durations import parse_duration
+    from lakesentinel.durations import parse_duration
     from lakesentinel.alerts.matchers import MatcherError
 
     if duration and until:
@@ -60,7 +59,7 @@ def add(
         silence = silences.Silence.create(matchers, start, end, by or operator(), comment, now=now)
     except (MatcherError, ValueError) as exc:
         raise silences.SilenceError(str(exc)) from None
-    silences.add(open_tables(settings()), silence)
+    silences.add(context().ops_tables, silence)
     console.print(f"silence [bold]{silence.silence_id}[/] mutes " + escape(f"{{{', '.join(silence.matchers)}}} ")
                   + f"from {silence.starts_at:%Y-%m-%d %H:%M} to {silence.ends_at:%Y-%m-%d %H:%M} UTC")
     if as_json:
@@ -73,12 +72,11 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line per silence on stdout.")] = False,
 ) -> None:
     """Active and pending silences (with --all, every one ever made)."""
-    from lakesentinel.actions.tables import open_tables
     from lakesentinel.alerts import silences
-    from lakesentinel.alerts.clock import utcnow
+    from lakesentinel.clock import utcnow
 
     now = utcnow()
-    rows = sorted(silences.current(open_tables(settings())).values(), key=lambda s: s.ends_at)
+    rows = sorted(silences.current(context().ops_tables).values(), key=lambda s: s.ends_at)
     rows = [s for s in rows if all_ or s.state(now) != "expired"]
     if as_json:
         for s in rows:
@@ -99,12 +97,11 @@ def expire(
     comment: Annotated[str, typer.Option("--comment", "-c", help="Why.")] = "",
 ) -> None:
     """End a silence now."""
-    from lakesentinel.actions.tables import open_tables
     from lakesentinel.alerts import silences
-    from lakesentinel.alerts.clock import utcnow
+    from lakesentinel.clock import utcnow
     from lakesentinel.alerts.commands import operator
 
-    s = silences.expire(open_tables(settings()), silence_id, by or operator(), utcnow(), comment)
+    s = silences.expire(context().ops_tables, silence_id, by or operator(), utcnow(), comment)
     console.print(escape(f"silence {s.silence_id} ended by {s.expired_by}"))
 
 

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lakesentinel.cli.common import console, emit_json, settings
+from lakesentinel.cli.common import console, context, emit_json, settings
 from lakesentinel.errors import LakeSentinelError
 
 
@@ -54,6 +54,7 @@ def simulate(
     from lakesentinel.simulator.run import run_batch, run_live
 
     cfg = settings()
+    context().require_local("the simulator")
     roots = source_roots(cfg)
     existing = [p for p in roots if (p / "_delta_log").is_dir()]
     if existing and not reset:

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from lakesentinel.cli.common import console, emit_json, settings, spark
+from lakesentinel.cli.common import console, context, emit_json
 
 app = typer.Typer(help="Run the pipeline: continuously (the monitor) or once, draining what is there "
                        "(--scheduled, availableNow).", no_args_is_help=True)
@@ -60,11 +60,7 @@ def bronze(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Copy the source system tables into plt_bronze."""
-    from lakesentinel.streams.ingest import add_bronze
-    from lakesentinel.streams.supervisor import Supervisor
-
-    sup = add_bronze(Supervisor(), spark(), settings(), scheduled=scheduled, tables=_tables(tables))
-    _run(sup, scheduled, duration, as_json)
+    _run(context().bronze(scheduled=scheduled, tables=_tables(tables)), scheduled, duration, as_json)
 
 
 @app.command("silver")
@@ -74,10 +70,9 @@ def silver(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Curate bronze into plt_silver: SCD2 dimensions, events, priced usage, data-quality results."""
-    from lakesentinel.silver.plan import add_silver
     from lakesentinel.streams.supervisor import Supervisor
 
-    _run(add_silver(Supervisor(), spark(), settings()), scheduled, duration, as_json)
+    _run(context().silver(Supervisor()), scheduled, duration, as_json)
 
 
 @app.command("all")
@@ -95,11 +90,11 @@ def all_streams(
     checkpoints. --scheduled drains what has landed through every stage once (availableNow).
     """
     from lakesentinel.logs import configure
-    from lakesentinel.monitor import Monitor, MonitorOptions
+    from lakesentinel.monitor import MonitorOptions
 
     configure()
-    monitor = Monitor(spark(), settings(), MonitorOptions(scheduled=scheduled, tables=_tables(tables),
-                                                          detectors=not no_detectors, worker=not no_actions))
+    monitor = context().monitor(MonitorOptions(scheduled=scheduled, tables=_tables(tables),
+                                               detectors=not no_detectors, worker=not no_actions))
     if scheduled:
         results = monitor.run_once()
         summary = {name: _brief(result) for name, result in results.items()}

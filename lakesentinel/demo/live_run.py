@@ -32,7 +32,8 @@ from lakesentinel.backlog import BacklogTrace, StageBacklog
 from lakesentinel.demo.receiver import WebhookReceiver
 from lakesentinel.demo.routes import SECRET_ENV, URL_ENV, write_routes
 from lakesentinel.logs import register_secret
-from lakesentinel.monitor import Monitor, MonitorOptions
+from lakesentinel.context import Context
+from lakesentinel.monitor import MonitorOptions
 from lakesentinel.settings import Settings
 from lakesentinel.simulator.clock import from_us, to_us
 from lakesentinel.simulator.generator import Simulator
@@ -55,6 +56,7 @@ class LiveRunOptions:
     drain_cap_s: float = 1800.0  # give up the barrier after this long: the report names what is behind
     poll_s: float = 2.0
     console_routes: bool = True  # notifications to the console too (the demo), or only to the webhook
+    console: object = None  # where the console receiver writes: the demo's rich Console (default stderr)
 
 
 @dataclass
@@ -136,7 +138,7 @@ def _run(spark, cfg, opts: LiveRunOptions, receiver: WebhookReceiver, on_poll) -
     began = time.time()
     threading.Thread(target=simulate, name="simulator", daemon=True).start()
     ready.wait()
-    monitor = Monitor(spark, cfg, opts.monitor)
+    monitor = Context(cfg, spark=spark, console=opts.console).monitor(opts.monitor)
     stop = threading.Event()
     runner = threading.Thread(target=monitor.run, args=(stop,), name="monitor", daemon=True)
     runner.start()

@@ -21,8 +21,8 @@ from rich.live import Live
 
 from lakesentinel.demo.live_run import LiveRunOptions, LiveRunResult, LiveRunState, run_monitor_live
 from lakesentinel.demo.view import read_rows, render
-from lakesentinel.errors import LakeSentinelError
 from lakesentinel.evaluation import Outcome, evaluate, latency_samples, percentiles
+from lakesentinel.context import Context
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.monitor import MonitorOptions
 from lakesentinel.settings import Settings
@@ -58,8 +58,7 @@ def start_app(spark: SparkSession, cfg: Settings, port: int | None, console: Con
 
 def reset(cfg: Settings) -> None:
     """Remove the embedded lakehouse's tables, checkpoints and state (the demo starts clean)."""
-    if not cfg.storage_root:
-        raise LakeSentinelError(f"{cfg.config_file}: the demo runs on the embedded default (runtime local)")
+    Context(cfg).require_local("the demo")
     for root in (cfg.storage_root, cfg.checkpoint_root, cfg.state_root):
         shutil.rmtree(root, ignore_errors=True)
 
@@ -69,7 +68,7 @@ def run_demo(spark: SparkSession, cfg: Settings, opts: DemoOptions, console: Con
     lh = Lakehouse(cfg)
     incidents_path = lh.location(lh.name("gold", "fact_incident"))
     alerts_path = lh.location(lh.name("ops", "alerts"))
-    run_opts = LiveRunOptions(profile=opts.profile, seed=opts.seed, history_days=opts.history_days,
+    run_opts = LiveRunOptions(console=console, profile=opts.profile, seed=opts.seed, history_days=opts.history_days,
                               live_days=opts.live_days, rate=opts.rate, drain_cap_s=opts.drain_cap_s,
                               monitor=MonitorOptions(detectors=opts.detectors))
     app_server = start_app(spark, cfg, opts.app_port, console)

@@ -15,6 +15,8 @@ at least one. Then, per detector:
   i.e. the earliest moment the window is complete; landing delay of the source comes on top).
 
 >>> import pandas as pd
+
+from lakesentinel.truth import detection_slack, overlaps
 >>> t = lambda h: pd.Timestamp("2026-03-10", tz="UTC") + pd.Timedelta(hours=h)
 >>> scores = pd.DataFrame({"entity": [{"warehouse_id": "w1"}] * 4, "entity_id": ["w1"] * 4,
 ...     "window_start": [t(0), t(1), t(2), t(9)], "window_end": [t(1), t(2), t(3), t(10)],
@@ -34,6 +36,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from lakesentinel.truth import detection_slack, overlaps
 
 
 @dataclass
@@ -123,10 +127,10 @@ def evaluate_detections(scores: pd.DataFrame, truths: pd.DataFrame, targets: lis
     """
     result = Evaluation(targets=list(targets))
     found_by: dict[str, list[pd.Timestamp]] = {}
-    grace = max(window, pd.Timedelta(minutes=15))
+    slack = detection_slack(window)
     for d in detections(scores, window).itertuples():
         matched = [t for t in truths.itertuples()
-                   if d.start < t.end_time + grace and t.start_time < d.end and _agrees(d.entity, t.attributes)]
+                   if overlaps(d.start, d.end, t.start_time, t.end_time, slack) and _agrees(d.entity, t.attributes)]
         result.detections += 1
         if d.start < burn_in_end:
             result.burn_in += 1

@@ -18,6 +18,7 @@ import yaml
 from lakesentinel.detectors.evaluation import Evaluation
 from lakesentinel.detectors.spec import DetectorSpec
 from lakesentinel.errors import LakeSentinelError
+from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.settings import Settings
 
 MODEL_CODE = Path(__file__).with_name("mlflow_model.py")
@@ -124,7 +125,7 @@ def registered_name(cfg: Settings, spec: DetectorSpec) -> str:
     """Registry name of a detector: ``catalog.plt_ops.detector_<id>`` in Unity Catalog, plain otherwise."""
     base = "detector_" + re.sub(r"[^A-Za-z0-9_]", "_", spec.id)
     if (cfg.mlflow.registry_uri or "").startswith("databricks-uc") and cfg.catalog:
-        return f"{cfg.catalog}.{cfg.schemas.ops}.{base}"
+        return Lakehouse(cfg).name("ops", base)  # a Unity Catalog model lives in a schema, as a table does
     return base
 
 

@@ -90,8 +90,7 @@ def render(text: str, cfg: Settings, path: Path) -> str:
         if layer not in LAYERS:
             raise GoldDdlError(f"{path}: unknown placeholder {{{layer}}}; one of "
                                + ", ".join("{" + x + "}" for x in LAYERS))
-        schema = getattr(cfg.schemas, layer)
-        return f"{cfg.catalog}.{schema}" if cfg.catalog else schema
+        return Lakehouse(cfg).schema(layer)
 
     return _PLACEHOLDER.sub(prefix, text)
 

@@ -47,8 +47,7 @@ def lakehouse_tables(spark: SparkSession, cfg: Settings, layers: list[str]) -> l
     lh.attach(spark)
     names = []
     for layer in layers:
-        schema = getattr(cfg.schemas, layer)
-        database = f"{cfg.catalog}.{schema}" if cfg.catalog else schema
+        database = lh.schema(layer)
         if not spark.catalog.databaseExists(database):
             continue
         for table in spark.catalog.listTables(database):

@@ -25,9 +25,9 @@ from pyspark.sql import functions as F
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.logs import get_logger
 from lakesentinel.rules.engine import RuleEngine
+from lakesentinel.truth import ALERT_SLACK, overlaps, truth_names
 
 log = get_logger(__name__)
-SLACK = timedelta(hours=1)
 COLLECT_CHUNKS = 7
 # Entity types of alerts about a total (a workspace's or a team's spend) rather than one resource.
 AGGREGATE_ENTITIES = ("workspace", "team")
@@ -167,10 +167,9 @@ def score(rules, alerts: list[dict], truths: list[dict] | None, since: datetime,
 
 def matches(alert: dict, truth: dict) -> bool:
     """The alert names an entity of the scenario and its window overlaps the scenario's (an hour either way)."""
-    if alert["window_start"] > truth["end_time"] + SLACK or alert["window_end"] < truth["start_time"] - SLACK:
+    if not overlaps(alert["window_start"], alert["window_end"], truth["start_time"], truth["end_time"], ALERT_SLACK):
         return False
-    names = {truth["entity_id"], *(truth.get("entities") or {}).values()}
-    if alert["entity_id"] is not None and alert["entity_id"] in names:
+    if alert["entity_id"] is not None and alert["entity_id"] in truth_names(truth):
         return True
     return (alert["entity_type"] in AGGREGATE_ENTITIES and alert["workspace_id"] == truth["workspace_id"]
             and alert["domain"] == truth["domain"])

@@ -17,7 +17,6 @@ from deltalake import CommitProperties, DeltaTable, write_deltalake
 from pyspark.sql import types as T
 from pyspark.sql.pandas.types import to_arrow_schema
 
-from lakesentinel.errors import ConfigError
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.settings import Settings
 from lakesentinel.sources.system_tables import SYSTEM_TABLES, SystemTable
@@ -42,9 +41,7 @@ def to_arrow(schema: T.StructType, rows: list[dict]) -> pa.Table:
 
 class SourceWriter:
     def __init__(self, cfg: Settings):
-        if not cfg.storage_root:
-            raise ConfigError(f"{cfg.config_file}: key 'storage_root': the simulator and replay write local "
-                              "tables and need a storage root (runtime 'local')")
+        # Only on the embedded default: the entry points ask the context (Context.require_local) first.
         self.cfg = cfg
         self.lakehouse = Lakehouse(cfg)
         self._digests: dict[str, hashlib._Hash] = {}

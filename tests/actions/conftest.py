@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lakesentinel.actions.outbox import OUTBOX, OUTBOX_SCHEMA, outbox_row
-from lakesentinel.actions.tables import DeltaRsTables
+from lakesentinel.notify.outbox import OUTBOX, OUTBOX_SCHEMA, outbox_row
+from lakesentinel.opstables import DeltaRsTables
 from lakesentinel.alerts.routes import group_hash, load_routes
 from lakesentinel.settings import PathSettings
 from tests.fakes.databricks import FakeDatabricks

@@ -8,7 +8,7 @@ import threading
 import pytest
 from typer.testing import CliRunner
 
-from lakesentinel.actions.worker import Worker
+from lakesentinel.context import Context
 from lakesentinel.cli.main import app
 
 runner = CliRunner()
@@ -29,7 +29,7 @@ def cli_env(deployment, monkeypatch):
 def test_dead_letters_are_listed_and_retried_from_the_cli(deployment, services, outbox, cli_env):
     outbox(deployment.cfg, groups=2, kinds=("webhook",))
     services.webhook.fail(500, times=100)
-    Worker(deployment.cfg, threading.Event(), routes=deployment.write(attempts=2), sleep=lambda s: None).run(until_idle=True)
+    Context(deployment.cfg, routes=deployment.write(attempts=2)).worker(threading.Event(), sleep=lambda s: None).run(until_idle=True)
 
     listed = runner.invoke(app, ["actions", "dead-letters", "--json"])
     assert listed.exit_code == 0, listed.output

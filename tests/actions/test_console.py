@@ -2,16 +2,14 @@
 
 from io import StringIO
 
-from rich.console import Console
-
-from lakesentinel.actions.config import ConsoleConfig
+from lakesentinel.notify.config import ConsoleConfig
 from lakesentinel.actions.console import ConsoleReceiver
 from tests.fakes.notifications import incident, notification
 
 
 def test_titles_are_text_not_markup():
     out = StringIO()
-    r = ConsoleReceiver("c/console", ConsoleConfig(), console=Console(file=out, width=200))
+    r = ConsoleReceiver("c/console", ConsoleConfig(), stream=out)
     title = "odd [/red] title [bold]x"
     assert r.notify(notification(1, incidents=[incident(1, title=title)]), {}).status == "delivered"
     assert r.notify(notification(2, "update"), {}).status == "delivered"
@@ -22,6 +20,6 @@ def test_titles_are_text_not_markup():
 
 def test_resolved_is_skipped_when_not_wanted():
     out = StringIO()
-    r = ConsoleReceiver("c/console", ConsoleConfig(send_resolved=False), console=Console(file=out))
+    r = ConsoleReceiver("c/console", ConsoleConfig(send_resolved=False), stream=out)
     assert r.notify(notification(3, "resolved"), {"x": "y"}).refs == {"x": "y"}
     assert out.getvalue() == ""

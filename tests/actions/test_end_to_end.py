@@ -6,9 +6,8 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta
 
-from lakesentinel.actions.tables import aware_rows
-from lakesentinel.actions.worker import Worker
-from lakesentinel.alerts.lifecycle import Lifecycle
+from lakesentinel.opstables import aware_rows
+from lakesentinel.context import Context
 from lakesentinel.alerts.record import ALERT_SCHEMA, alert_id, fingerprint
 from lakesentinel.alerts.sink import write_alerts
 from lakesentinel.lakehouse import Lakehouse
@@ -35,10 +34,10 @@ def test_alert_to_slack_and_jira_and_the_references_back_into_fact_incident(spar
         "route:\n  receiver: all", "route:\n  receiver: all\n  group_wait: 0s\n  group_interval: 1m\n  resolve_timeout: 10m"))
     assert "group_wait: 0s" in deployment_routes
     get_spark(cfg)
-    lifecycle = Lifecycle(spark, cfg, routes=routes)
+    lifecycle = Context(cfg, spark=spark, routes=routes).lifecycle()
     write_alerts(spark, cfg, spark.createDataFrame(aware_rows([alert_row("ana@x.com")], ALERT_SCHEMA), ALERT_SCHEMA))
     assert lifecycle.step(T0, merge=False).notifications == 4  # slack, jira, webhook, sql_alert
-    Worker(cfg, threading.Event(), routes=routes, sleep=lambda s: None).run(until_idle=True)
+    Context(cfg, routes=routes).worker(threading.Event(), sleep=lambda s: None).run(until_idle=True)
     lifecycle.step(T0 + timedelta(seconds=5), merge=True)  # reads the delivery log: references
 
     fact = Lakehouse(cfg).read(spark, Lakehouse(cfg).name("gold", "fact_incident")).collect()
@@ -52,7 +51,7 @@ def test_alert_to_slack_and_jira_and_the_references_back_into_fact_incident(spar
 
     # The signal stops: auto-resolve after 10 minutes, then one resolved notification per integration.
     assert lifecycle.step(T0 + timedelta(minutes=11), merge=True).notifications == 4
-    Worker(cfg, threading.Event(), routes=routes, sleep=lambda s: None).run(until_idle=True)
+    Context(cfg, routes=routes).worker(threading.Event(), sleep=lambda s: None).run(until_idle=True)
     assert len(services.slack.top_level()) == 1 and "RESOLVED" in services.slack.top_level()[0]["text"]
     assert services.jira.issues[issue_key]["status"] == "Done"
     assert services.databricks.active("alerts") == []

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lakesentinel.actions.config import JiraConfig, SecretRef
+from lakesentinel.notify.config import JiraConfig, SecretRef
 from lakesentinel.actions.jira import JiraReceiver, fingerprint_label, group_label
 from tests.fakes.jira import FakeJira
 from tests.fakes.notifications import incident, notification

@@ -6,7 +6,8 @@ import pytest
 
 from lakesentinel.actions.console import ConsoleReceiver
 from lakesentinel.actions.jira import JiraReceiver
-from lakesentinel.actions.receiver import build_receivers, classify_http, parse_retry_after
+from lakesentinel.actions.registry import Wiring, build_receivers
+from lakesentinel.notify.receiver import classify_http, parse_retry_after
 from lakesentinel.actions.slack import SlackReceiver
 from lakesentinel.actions.sql_alert import SqlAlertReceiver
 from lakesentinel.actions.webhook import WebhookReceiver
@@ -33,7 +34,7 @@ SECRETS = {"T_SLACK": "xoxb-secret-slack-111", "T_JIRA": "jira-secret-222", "T_D
 def test_one_receiver_per_integration(monkeypatch):
     for k, v in SECRETS.items():
         monkeypatch.setenv(k, v)
-    built = build_receivers(parse_routes(ROUTES), alerts_table="plt_ops.alerts", timeout=1)
+    built = build_receivers(parse_routes(ROUTES), Wiring(timeout=1, alerts_table="plt_ops.alerts"))
     assert {k: type(v) for k, v in built.items()} == {
         "everything/slack": SlackReceiver, "everything/jira": JiraReceiver, "everything/sql_alert": SqlAlertReceiver,
         "everything/webhook": WebhookReceiver, "everything/console": ConsoleReceiver}
@@ -44,7 +45,7 @@ def test_every_missing_secret_is_reported_at_once(monkeypatch):
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("T_JIRA", SECRETS["T_JIRA"])
     with pytest.raises(ConfigError) as err:
-        build_receivers(parse_routes(ROUTES), alerts_table="plt_ops.alerts", timeout=1)
+        build_receivers(parse_routes(ROUTES), Wiring(timeout=1, alerts_table="plt_ops.alerts"))
     text = str(err.value)
     assert all(name in text for name in ("T_SLACK", "T_DBX", "T_HOOK")) and "T_JIRA" not in text
 
@@ -60,7 +61,7 @@ receivers:
   - name: r
     slack: {{channel: '#a', token: {{env: T_SLACK}}, base_url: '{slack.api_url}'}}
 """)
-        receiver = build_receivers(routes, alerts_table="t", timeout=1)["r/slack"]
+        receiver = build_receivers(routes, Wiring(timeout=1, alerts_table="t"))["r/slack"]
         out = receiver.notify(notification(1), {})  # slack-sdk logs requests, headers included, at DEBUG
         logging.getLogger("test").error("delivery failed with token %s", token)
     assert out.status == "permanent"
@@ -82,5 +83,5 @@ def test_a_secret_that_cannot_be_read_is_a_config_error_not_a_traceback(monkeypa
     monkeypatch.setenv("DATABRICKS_CONFIG_FILE", "/nonexistent/.databrickscfg")
     routes = parse_routes(ROUTES.replace("token: {env: T_DBX}", "token: {secret: {scope: ops, key: dbx}}"))
     with pytest.raises(ConfigError) as err:
-        build_receivers(routes, alerts_table="plt_ops.alerts", timeout=1)
+        build_receivers(routes, Wiring(timeout=1, alerts_table="plt_ops.alerts"))
     assert "everything/sql_alert" in str(err.value) and "Traceback" not in str(err.value)

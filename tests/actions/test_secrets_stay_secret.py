@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lakesentinel.actions.deliveries import DEAD_LETTER, DELIVERIES
-from lakesentinel.actions.tables import DeltaRsTables
+from lakesentinel.notify.deliveries import DEAD_LETTER, DELIVERIES
+from lakesentinel.opstables import DeltaRsTables
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +24,8 @@ def test_no_secret_reaches_a_log_line_or_a_table(deployment, services, outbox, f
     services.databricks.fail(500, times=100)  # never recovers: dead letters with the last error
 
     env = {**deployment.env(), "LAKESENTINEL_LOG_LEVEL": "DEBUG"}
-    done = subprocess.run([sys.executable, "-m", "lakesentinel.actions.worker", "--until-idle", "--timeout", "120"],
+    done = subprocess.run([sys.executable, "-c", "from lakesentinel.cli.main import main; main()", "actions", "worker",
+                           "--until-idle", "--timeout", "120"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-3000:]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lakesentinel.actions.config import SecretRef, SlackConfig
+from lakesentinel.notify.config import SecretRef, SlackConfig
 from lakesentinel.actions.slack import SlackReceiver
 from tests.fakes.notifications import incident, notification
 from tests.fakes.slack import FakeSlack

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lakesentinel.actions.config import SecretRef, SqlAlertConfig
+from lakesentinel.notify.config import SecretRef, SqlAlertConfig
 from lakesentinel.actions.sql_alert import SqlAlertReceiver, display_name, query_text
 from tests.fakes.databricks import FakeDatabricks
 from tests.fakes.notifications import notification

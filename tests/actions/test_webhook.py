@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from lakesentinel.actions.config import SecretRef, WebhookConfig
+from lakesentinel.notify.config import SecretRef, WebhookConfig
 from lakesentinel.actions.webhook import WebhookReceiver, sign
 from tests.fakes.notifications import notification
 from tests.fakes.webhook import FakeWebhook

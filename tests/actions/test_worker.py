@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import threading
 
-from lakesentinel.actions.deliveries import DEAD_LETTER, DELIVERIES
-from lakesentinel.actions.tables import DeltaRsTables
-from lakesentinel.actions.worker import Worker
+from lakesentinel.notify.deliveries import DEAD_LETTER, DELIVERIES
+from lakesentinel.opstables import DeltaRsTables
+from lakesentinel.context import Context
 
 
 def run(deployment, routes=None, sleeps=None, timeout=60.0):
     sleeps = [] if sleeps is None else sleeps
-    w = Worker(deployment.cfg, threading.Event(), routes=routes or deployment.write(), sleep=sleeps.append)
+    w = Context(deployment.cfg, routes=routes or deployment.write()).worker(threading.Event(), sleep=sleeps.append)
     stats = w.run(until_idle=True, timeout=timeout)
     return w, stats
 
@@ -115,8 +115,8 @@ def test_a_requeued_dead_letter_is_delivered_by_the_next_run(deployment, service
     services.webhook.fail(500, times=100)
     run(deployment, routes=deployment.write(attempts=2))
     services.clear_faults()
-    requeued = requeue(deployment.cfg, by="oncall@x.com")
+    requeued = requeue(Context(deployment.cfg).ops_tables, by="oncall@x.com")
     assert len(requeued) == 1
     _, stats = run(deployment)
     assert stats.delivered == 1 and len(services.webhook.accepted) == 1
-    assert requeue(deployment.cfg, by="oncall@x.com") == []  # nothing dead any more
+    assert requeue(Context(deployment.cfg).ops_tables, by="oncall@x.com") == []  # nothing dead any more

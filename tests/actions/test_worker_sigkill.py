@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from lakesentinel.actions.deliveries import DELIVERIES
-from lakesentinel.actions.tables import DeltaRsTables
+from lakesentinel.notify.deliveries import DELIVERIES
+from lakesentinel.opstables import DeltaRsTables
 from lakesentinel.actions.worker import DeliveryLog
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,16 +6,16 @@ from __future__ import annotations
 import logging
 import threading
 
-from lakesentinel.actions.deliveries import DELIVERIES
-from lakesentinel.actions.tables import DeltaRsTables
-from lakesentinel.actions.worker import Worker
+from lakesentinel.notify.deliveries import DELIVERIES
+from lakesentinel.opstables import DeltaRsTables
+from lakesentinel.context import Context
 
 
 def test_missing_secret_holds_that_integration_and_delivers_the_rest(deployment, services, outbox, monkeypatch, caplog):
     outbox(deployment.cfg, groups=2, kinds=("slack", "webhook"))
     monkeypatch.delenv("LS_TEST_SLACK_TOKEN")
     with caplog.at_level(logging.ERROR, logger="lakesentinel.actions.worker"):
-        stats = Worker(deployment.cfg, threading.Event(), routes=deployment.write(), sleep=lambda s: None).run(
+        stats = Context(deployment.cfg, routes=deployment.write()).worker(threading.Event(), sleep=lambda s: None).run(
             until_idle=True, timeout=60)
     assert (stats.delivered, stats.held, stats.dead_lettered) == (2, 2, 0)
     assert len(services.webhook.accepted) == 2 and services.slack.requests == []
@@ -25,7 +25,7 @@ def test_missing_secret_holds_that_integration_and_delivers_the_rest(deployment,
         "held notifications leave no attempt behind"
 
     monkeypatch.setenv("LS_TEST_SLACK_TOKEN", "xoxb-4242-worker-test-slack-token")
-    again = Worker(deployment.cfg, threading.Event(), routes=deployment.write(), sleep=lambda s: None).run(
+    again = Context(deployment.cfg, routes=deployment.write()).worker(threading.Event(), sleep=lambda s: None).run(
         until_idle=True, timeout=60)
     assert (again.delivered, again.held) == (2, 0)
     assert len(services.slack.top_level()) == 2 and len(services.webhook.accepted) == 2

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
-from lakesentinel.actions.tables import open_tables
-from lakesentinel.alerts.clock import utcnow
+from lakesentinel.context import Context
+from lakesentinel.clock import utcnow
 from lakesentinel.alerts.commands import COMMAND_SCHEMA, COMMANDS, command_of, outcome_row
 from lakesentinel.alerts.incident_queries import IncidentFilter, IncidentLookupError, find_incident, wait_for_outcome
 from lakesentinel.alerts.incidents import FACT_INCIDENT_SCHEMA, Incident
@@ -53,7 +53,7 @@ def seeded(lake, make_alert):
             incident(make_alert, minutes_ago=50, entity="u3", severity="low", domain="cost", rule_id="cost.spike"),
             incident(make_alert, minutes_ago=90, entity="u4", severity="critical", status="resolved"),
             incident(make_alert, minutes_ago=20, entity="u5", severity="medium", status="silenced")]
-    tables = open_tables(lake)
+    tables = Context(lake).ops_tables
     tables.append(tables.name("gold", FACT_INCIDENT), rows, FACT_INCIDENT_SCHEMA)
     return {r["entity_id"]: r for r in rows}
 
@@ -108,7 +108,7 @@ def test_ack_records_a_request_for_the_lifecycle(seeded, lake):
     result, doc = invoke("ack", target["incident_id"][:10], "--note", "looking", "--wait", "0", "--json")
     assert result.exit_code == 0, result.output
     assert doc["outcome"] is None and doc["by"] == "oncall@x.com" and doc["incident_id"] == target["incident_id"]
-    tables = open_tables(lake)
+    tables = Context(lake).ops_tables
     [row] = tables.read(tables.name("ops", COMMANDS))
     assert (row["action"], row["incident_id"], row["requested_by"], row["note"]) == \
         ("ack", target["incident_id"], "oncall@x.com", "looking")
@@ -116,7 +116,7 @@ def test_ack_records_a_request_for_the_lifecycle(seeded, lake):
 
 
 def test_ack_waits_for_the_lifecycle_answer(seeded, lake):
-    tables = open_tables(lake)
+    tables = Context(lake).ops_tables
     name = tables.name("ops", COMMANDS)
 
     def lifecycle():  # stands in for the running lifecycle: answers the first request it sees
@@ -161,14 +161,13 @@ def test_filter_rejects_unknown_values():
 
 def test_waiting_gives_up_at_the_deadline(lake):
     ticks = iter(range(100))
-    outcome = wait_for_outcome(open_tables(lake), "nope", 3, sleep=lambda s: None, clock=lambda: next(ticks))
+    outcome = wait_for_outcome(Context(lake).ops_tables, "nope", 3, sleep=lambda s: None, clock=lambda: next(ticks))
     assert outcome is None
 
 
 def test_ack_and_resolve_through_the_running_lifecycle(spark, lake, make_alert, routes):
     """The on-call path end to end: an alert lands, the lifecycle opens an incident, ack and resolve apply."""
-    from lakesentinel.actions.tables import aware_rows
-    from lakesentinel.alerts.lifecycle import Lifecycle
+    from lakesentinel.opstables import aware_rows
     from lakesentinel.alerts.record import ALERT_SCHEMA
     from lakesentinel.alerts.sink import write_alerts
     from lakesentinel.session import get_spark
@@ -177,7 +176,7 @@ def test_ack_and_resolve_through_the_running_lifecycle(spark, lake, make_alert, 
     now = utcnow()
     alert = make_alert(entity="u9", severity="critical", at=now)
     write_alerts(spark, lake, spark.createDataFrame(aware_rows([alert], ALERT_SCHEMA), ALERT_SCHEMA))
-    life = Lifecycle(spark, lake, routes=routes)
+    life = Context(lake, spark=spark, routes=routes).lifecycle()
     life.step(now, merge=True)
 
     result, doc = invoke("list", "--json")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 from typer.testing import CliRunner
 
-from lakesentinel.actions.tables import DeltaRsTables
+from lakesentinel.opstables import DeltaRsTables
 from lakesentinel.alerts import silences
 from lakesentinel.alerts.routes import parse_routes
 from lakesentinel.cli.main import app

@@ -7,12 +7,13 @@ from datetime import timedelta
 import pytest
 from pyspark.sql import functions as F
 
-from lakesentinel.actions.deliveries import DELIVERY_SCHEMA
-from lakesentinel.actions.outbox import notification_of
-from lakesentinel.actions.tables import aware_rows, open_tables
+from lakesentinel.notify.deliveries import DELIVERY_SCHEMA
+from lakesentinel.notify.outbox import notification_of
+from lakesentinel.context import Context
+from lakesentinel.opstables import aware_rows
 from lakesentinel.alerts.commands import COMMAND_SCHEMA, request_row
 from lakesentinel.alerts.engine import Command
-from lakesentinel.alerts.lifecycle import SILENCES, STATE_SCHEMA, Lifecycle
+from lakesentinel.alerts.lifecycle import SILENCES, STATE_SCHEMA
 from lakesentinel.alerts.record import ALERT_SCHEMA
 from lakesentinel.alerts.silences import SILENCE_EVENT_SCHEMA, Silence
 from lakesentinel.alerts.sink import alerts_table, write_alerts
@@ -61,8 +62,8 @@ def test_write_alerts_rejects_a_frame_that_does_not_fit_naming_each_column(spark
 
 
 def test_lifecycle_reads_incrementally_notifies_once_and_merges_incidents(spark, lake, routes, make_alert, t0):
-    tables = open_tables(lake)
-    lc = Lifecycle(spark, lake, routes=routes)
+    tables = Context(lake).ops_tables
+    lc = Context(lake, spark=spark, routes=routes).lifecycle()
     write_alerts(spark, lake, frame(spark, [make_alert(entity="u1"), make_alert("cost.x", domain="cost")]))
     report = lc.step(t0, merge=True)
     assert report.alerts == 2 and report.notifications == 1  # 'sec' has no group_wait; the rest wait
@@ -82,7 +83,7 @@ def test_lifecycle_reads_incrementally_notifies_once_and_merges_incidents(spark,
     assert got["cost.x"]["date_key"] == 20260302
 
     # A restart picks up from the saved state: the same alert again adds nothing, a new one counts.
-    lc2 = Lifecycle(spark, lake, routes=routes)
+    lc2 = Context(lake, spark=spark, routes=routes).lifecycle()
     write_alerts(spark, lake, frame(spark, [make_alert(entity="u1"), make_alert(entity="u1", window=1)]))
     lc2.step(t0 + timedelta(seconds=40), merge=True)
     row = fact.where("entity_id = 'u1'").first()
@@ -90,20 +91,20 @@ def test_lifecycle_reads_incrementally_notifies_once_and_merges_incidents(spark,
 
 
 def test_a_step_replayed_after_a_crash_appends_the_same_keys(spark, lake, routes, make_alert, t0):
-    tables = open_tables(lake)
+    tables = Context(lake).ops_tables
     write_alerts(spark, lake, frame(spark, [make_alert()]))
     state = tables.name("ops", "alert_lifecycle_state")
-    Lifecycle(spark, lake, routes=routes).step(t0)
+    Context(lake, spark=spark, routes=routes).lifecycle().step(t0)
     # Crash before the state was committed: put the state table back to empty and step again.
     tables.overwrite(state, [], STATE_SCHEMA)
-    Lifecycle(spark, lake, routes=routes).step(t0 + timedelta(seconds=2))
+    Context(lake, spark=spark, routes=routes).lifecycle().step(t0 + timedelta(seconds=2))
     keys = [r["idempotency_key"] for r in tables.read(tables.name("ops", "action_outbox"))]
     assert len(keys) == 2 and len(set(keys)) == 1
 
 
 def test_commands_silences_deliveries_and_quarantine_reach_the_fact_table(spark, lake, routes, make_alert, t0):
-    tables = open_tables(lake)
-    lc = Lifecycle(spark, lake, routes=routes)
+    tables = Context(lake).ops_tables
+    lc = Context(lake, spark=spark, routes=routes).lifecycle()
     write_alerts(spark, lake, frame(spark, [make_alert(entity="u1"), make_alert(entity="u2"),
                                             make_alert(entity="u3", severity="urgent")]))
     lc.step(t0)
@@ -139,8 +140,8 @@ def test_the_running_lifecycle_notifies_as_alerts_land_and_merges_facts_on_stop(
 
     from lakesentinel.alerts.lifecycle import start_lifecycle
 
-    tables = open_tables(lake)
-    handle = start_lifecycle(spark, lake, "1 second", lifecycle=Lifecycle(spark, lake, routes=routes))
+    tables = Context(lake).ops_tables
+    handle = start_lifecycle(Context(lake, spark=spark, routes=routes).lifecycle(), "1 second")
     try:
         write_alerts(spark, lake, frame(spark, [make_alert(entity="u9")]))
         outbox = tables.name("ops", "action_outbox")

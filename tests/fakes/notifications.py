@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from lakesentinel.actions.notification import Notification, NotifiedIncident, idempotency_key
+from lakesentinel.notify.notification import Notification, NotifiedIncident, idempotency_key
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 

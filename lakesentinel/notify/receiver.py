@@ -1,6 +1,6 @@
-"""What every receiver implements, and how the worker gets one per integration.
+"""What every receiver implements: one notification in, one :class:`Outcome` out.
 
-A receiver turns one :class:`~lakesentinel.actions.notification.Notification` into calls on one
+A receiver turns one :class:`~lakesentinel.notify.notification.Notification` into calls on one
 service and reports an :class:`Outcome`; it never sleeps or retries (the worker does, with backoff,
 honouring ``retry_after``). ``refs`` are the external references of earlier deliveries in the same
 thread (the same integration, group and episode): Slack ``channel``/``ts``, Jira ``key``, SQL alert
@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal, Mapping, Protocol
 
-from lakesentinel.actions.notification import Notification
+from lakesentinel.notify.notification import Notification
 from lakesentinel.logs import redact
 
 Status = Literal["delivered", "retryable", "permanent"]
@@ -88,45 +88,3 @@ def classify_http(status: int, retry_after: str | None = None, detail: str = "")
 def transport_error(exc: BaseException) -> Outcome:
     """Timeouts, refused or reset connections: the request may not have arrived, so try again."""
     return Outcome.retryable(f"{type(exc).__name__}: {exc}")
-
-
-def build_available(routes, *, alerts_table: str, timeout: float) -> tuple[dict[str, Receiver], dict[str, str]]:
-    """Every receiver that can be built, and why each of the others cannot (a secret not set, no
-    Databricks credentials to read one with), keyed ``<receiver>/<type>``. Secrets are resolved and
-    registered for redaction here."""
-    from lakesentinel.actions.console import ConsoleReceiver
-    from lakesentinel.actions.jira import JiraReceiver
-    from lakesentinel.actions.slack import SlackReceiver
-    from lakesentinel.actions.sql_alert import SqlAlertReceiver
-    from lakesentinel.actions.webhook import WebhookReceiver
-    from lakesentinel.errors import ConfigError
-
-    kinds = {"slack": lambda name, c: SlackReceiver(name, c, timeout=timeout),
-             "jira": lambda name, c: JiraReceiver(name, c, timeout=timeout),
-             "sql_alert": lambda name, c: SqlAlertReceiver(name, c, alerts_table=alerts_table, timeout=timeout),
-             "webhook": lambda name, c: WebhookReceiver(name, c, timeout=timeout),
-             "console": lambda name, c: ConsoleReceiver(name, c)}
-    built: dict[str, Receiver] = {}
-    problems: dict[str, str] = {}
-    for integration, config in routes.integrations().items():
-        kind = integration.rsplit("/", 1)[1]
-        try:
-            built[integration] = kinds[kind](integration, config)
-        except ConfigError as exc:
-            problems[integration] = str(exc)
-        except Exception as exc:  # noqa: BLE001 - e.g. no Databricks credentials to read a secret with
-            problems[integration] = f"{type(exc).__name__}: {redact(str(exc)).splitlines()[0]}"
-    return built, problems
-
-
-def build_receivers(routes, *, alerts_table: str, timeout: float) -> dict[str, Receiver]:
-    """One receiver per integration of ``routes``, keyed ``<receiver>/<type>``; every integration that
-    cannot be built is reported at once in one ConfigError."""
-    from lakesentinel.errors import ConfigError
-
-    built, problems = build_available(routes, alerts_table=alerts_table, timeout=timeout)
-    if problems:
-        where = getattr(routes, "file", "") or "routes"
-        lines = [f"{integration}: {why}" for integration, why in problems.items()]
-        raise ConfigError(f"{where}: cannot build {len(problems)} receiver(s):\n  " + "\n  ".join(lines))
-    return built

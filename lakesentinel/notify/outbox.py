@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from lakesentinel.actions.notification import Notification
+from lakesentinel.notify.notification import Notification
 from lakesentinel.sources.types import parse_columns
 
 OUTBOX = "action_outbox"

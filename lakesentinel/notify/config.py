@@ -1,4 +1,7 @@
-"""Receivers and delivery settings, as written in ``config/routes.yaml``.
+"""Receivers and delivery settings, as written in the routes file: part of the notify seam.
+
+The lifecycle (``alerts/routes.py``) parses them with the routing tree; the delivery worker
+(``actions/``) builds receivers from them.
 
 A receiver is a name and one integration of each kind it uses (Slack, Jira, Databricks SQL alert,
 webhook, console). Tokens are never written in the file: a ``SecretRef`` names an environment variable
@@ -8,9 +11,11 @@ or a Databricks secret, and resolving it registers the value so that no log line
 from __future__ import annotations
 
 import os
+from typing import Protocol
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from lakesentinel.alerts.durations import Duration
+from lakesentinel.durations import Duration
 from lakesentinel.errors import ConfigError
 from lakesentinel.logs import register_secret
 
@@ -144,3 +149,12 @@ class DeliverySettings(_Strict):
     backoff_max: Duration = "5m"
     timeout: Duration = "10s"
     poll_interval: Duration = "100ms"
+
+
+class ReceiversFile(Protocol):
+    """What the delivery side reads of a parsed routes file (``alerts.routes.Routes`` is one)."""
+
+    delivery: DeliverySettings
+    file: str
+
+    def integrations(self) -> dict[str, IntegrationConfig]: ...

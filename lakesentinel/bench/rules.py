@@ -23,7 +23,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
 from lakesentinel.lakehouse import Lakehouse
-from lakesentinel.rules.engine import RuleEngine
+from lakesentinel.context import Context
 from lakesentinel.settings import Settings
 from lakesentinel.simulator.clock import to_us
 from lakesentinel.simulator.generator import Simulator
@@ -44,7 +44,7 @@ def _clear_state(spark, cfg: Settings) -> None:
 
 def run(spark, cfg: Settings, rates: list[int], batches: int = 20, profile: str = "medium",
         log: Callable[[str], None] = print) -> dict:
-    engine = RuleEngine(spark, cfg, hot_reload=False)
+    engine = Context(cfg, spark=spark).rules_engine(hot_reload=False)
     sources = engine.sources()
     needed = max(rates) * batches
     days, total = 1, 0
@@ -74,7 +74,7 @@ def run(spark, cfg: Settings, rates: list[int], batches: int = 20, profile: str 
             df.count()
         for label, paths in (("full packs", None), ("no rules", [empty])):
             _clear_state(spark, cfg)  # each run starts its windows from the first batch
-            engine = RuleEngine(spark, cfg, paths=paths, hot_reload=False)
+            engine = Context(cfg, spark=spark).rules_engine(paths=paths, hot_reload=False)
             times, evals, alerts = [], [], 0
             timings: dict[str, list[float]] = {s: [] for s in cached}
             for i in range(batches):

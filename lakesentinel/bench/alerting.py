@@ -86,22 +86,22 @@ def _stats(values: list[float]) -> dict:
 
 
 def run(cfg, alerts: int = 40, interval: float = 1.0, on_alert=None) -> dict:
-    from lakesentinel.actions.outbox import OUTBOX
-    from lakesentinel.actions.tables import aware_rows, open_tables
-    from lakesentinel.actions.worker import Worker
-    from lakesentinel.alerts.lifecycle import Lifecycle, start_lifecycle
+    from lakesentinel.alerts.lifecycle import start_lifecycle
     from lakesentinel.alerts.record import ALERT_SCHEMA
     from lakesentinel.alerts.routes import parse_routes
     from lakesentinel.alerts.sink import write_alerts
-    from lakesentinel.session import get_spark
+    from lakesentinel.context import Context
+    from lakesentinel.notify.outbox import OUTBOX
+    from lakesentinel.opstables import aware_rows
 
     receiver = Receiver()
     routes = parse_routes(ROUTES.format(url=receiver.url), "bench-routes.yaml")
-    spark = get_spark(cfg)
+    ctx = Context(cfg, routes=routes)
+    spark = ctx.spark
     write_alerts(spark, cfg, spark.createDataFrame([], ALERT_SCHEMA))  # create the table before timing
-    handle = start_lifecycle(spark, cfg, "1 second", poll=0.05, lifecycle=Lifecycle(spark, cfg, routes=routes))
+    handle = start_lifecycle(ctx.lifecycle(), "1 second", poll=0.05)
     stop = threading.Event()
-    worker = Worker(cfg, stop, routes=routes)
+    worker = ctx.worker(stop)
     worker_thread = threading.Thread(target=worker.run, daemon=True)
     worker_thread.start()
 
@@ -126,7 +126,7 @@ def run(cfg, alerts: int = 40, interval: float = 1.0, on_alert=None) -> dict:
         worker_thread.join(30)
         receiver.httpd.shutdown()
 
-    commits = _outbox_commit_times(open_tables(cfg), OUTBOX)
+    commits = _outbox_commit_times(ctx.ops_tables, OUTBOX)
     sink, outbox, delivery, end_to_end = [], [], [], []
     for fp, t in sent.items():
         sink.append(t["commit"] - t["source"])

@@ -3,8 +3,8 @@ row by row by the lifecycle, the delivery worker and the CLI.
 
 Two backends with one interface: ``DeltaRsTables`` works on a local lakehouse's paths with delta-rs
 (commits in milliseconds, no JVM, so the worker and the CLI start at once), ``SparkTables`` works by
-name through a SparkSession (Databricks, Unity Catalog). ``open_tables`` picks by configuration: a
-``storage_root`` means path-addressable tables. Tables are created on first write with Change Data
+name through a SparkSession (Databricks, Unity Catalog). The composition root (``Context.ops_tables``)
+picks one; neither starts a Spark session (``SparkTables`` is handed the running one). Tables are created on first write with Change Data
 Feed on, and read incrementally by commit version.
 """
 
@@ -187,14 +187,3 @@ class SparkTables:
     def overwrite(self, name: str, rows: list[dict], schema: T.StructType) -> None:
         self.lakehouse.create_table(self.spark, name, schema, properties=CDF)
         self._frame(rows, schema).write.format("delta").mode("overwrite").saveAsTable(name)
-
-
-def open_tables(cfg: Settings, spark=None) -> Tables:
-    """delta-rs on a local lakehouse's paths; Spark by name where the catalog manages storage."""
-    if cfg.storage_root:
-        return DeltaRsTables(cfg)
-    if spark is None:
-        from lakesentinel.session import get_spark
-
-        spark = get_spark(cfg)
-    return SparkTables(spark, cfg)

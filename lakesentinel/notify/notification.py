@@ -1,5 +1,8 @@
 """A notification: what one integration is asked to say about one aggregation group, once.
 
+Part of the notify seam: the lifecycle (``alerts/``) builds notifications and the delivery worker
+(``actions/``) sends them; both import this module, neither imports the other.
+
 The lifecycle writes one per (group flush, integration) to ``plt_ops.action_outbox``; the worker hands
 it to the integration. ``idempotency_key`` is derived from the group, its episode (the incident that
 opened it), the integration and the group's notification number, all of which come from the data, so
@@ -15,7 +18,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from lakesentinel.alerts.incidents import Incident, severity_rank
+from lakesentinel.severity import severity_rank
 
 Reason = Literal["firing", "update", "repeat", "resolved"]
 
@@ -48,16 +51,6 @@ class NotifiedIncident(BaseModel):
     acknowledged_by: str | None = None
     resolved_by: str | None = None
     resolution: str | None = None
-
-    @classmethod
-    def of(cls, inc: Incident) -> "NotifiedIncident":
-        return cls(incident_id=inc.incident_id, fingerprint=inc.fingerprint, status=inc.status,
-                   severity=inc.severity, domain=inc.domain, rule_id=inc.rule_id, title=inc.title,
-                   summary=inc.summary, workspace_id=inc.workspace_id, entity_type=inc.entity_type,
-                   entity_id=inc.entity_id, first_seen=inc.first_seen, last_seen=inc.last_seen,
-                   alert_count=inc.alert_count, observed=inc.last_observed, expected=inc.last_expected,
-                   cost_impact=inc.cost_impact, runbook_url=inc.runbook_url, acknowledged_by=inc.acknowledged_by,
-                   resolved_by=inc.resolved_by, resolution=inc.resolution)
 
 
 class Notification(BaseModel):

@@ -14,7 +14,8 @@ from datetime import date
 from pyspark.sql import SparkSession
 
 from lakesentinel.lakehouse import Lakehouse
-from lakesentinel.monitor import Monitor, MonitorOptions
+from lakesentinel.context import Context
+from lakesentinel.monitor import MonitorOptions
 from lakesentinel.settings import Settings
 from lakesentinel.simulator.clock import to_us
 from lakesentinel.simulator.generator import Simulator
@@ -35,7 +36,7 @@ def _copy(spark: SparkSession, cfg: Settings, system_table: str) -> int:
     return spark.read.format("delta").load(target).count()
 
 
-def _bronze(spark: SparkSession, cfg: Settings, system_table: str, monitor: Monitor) -> int:
+def _bronze(spark: SparkSession, cfg: Settings, system_table: str, monitor) -> int:
     query = start_bronze_stream(spark, cfg, system_table, scheduled=True, hooks=monitor.hooks(system_table))
     query.awaitTermination()
     # Rows landed, not the progress's numInputRows: the rules read each batch too, and Spark counts
@@ -45,7 +46,8 @@ def _bronze(spark: SparkSession, cfg: Settings, system_table: str, monitor: Moni
 
 def run(spark: SparkSession, cfg: Settings, profile: str = "medium", days: int = 3) -> dict:
     summary = run_batch(cfg, Simulator(profile, 3, to_us(date(2026, 3, 2)), days))
-    monitor = Monitor(spark, cfg, MonitorOptions(silver=False, detectors=False, lifecycle=False, worker=False))
+    monitor = Context(cfg, spark=spark).monitor(MonitorOptions(silver=False, detectors=False, lifecycle=False,
+                                                               worker=False))
     monitor.build()  # loads and compiles the rule packs
     spark.range(1).count()  # warm the session before timing
     result = {"bench": "throughput", "profile": profile, "days": days, "tables": {}}
