@@ -32,7 +32,7 @@ def query_layer(cfg: Settings, app: AppSettings, spark=None) -> QueryLayer:
 
 def build_app(cfg: Settings, spark=None, *, layer: QueryLayer | None = None, app_settings: AppSettings | None = None):
     """The FastAPI app over this configuration's lakehouse (``spark``: reuse a running session)."""
-    from lakesentinel.alerts.clock import utcnow
+    from lakesentinel.clock import utcnow
     from lakesentinel.alerts.commands import operator
 
     app_settings = app_settings or load_app_settings(cfg)

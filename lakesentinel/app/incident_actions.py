@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from lakesentinel.actions.dead_letter import dead_letters, requeue
 from lakesentinel.alerts import silences
-from lakesentinel.alerts.durations import parse_duration
+from lakesentinel.durations import parse_duration
 from lakesentinel.alerts.incident_queries import find_incident, load_incidents, request
 from lakesentinel.alerts.incidents import ACTIVE
 from lakesentinel.alerts.matchers import MatcherError
@@ -66,12 +66,12 @@ def expire_silence(layer: QueryLayer, silence_id: str, by: str, now: datetime) -
 
 def renotify(cfg: Settings, layer: QueryLayer, ref: str, by: str) -> dict:
     """Requeue the incident's dead-lettered notifications, as ``lakesentinel actions retry`` does."""
-    from lakesentinel.actions.outbox import notification_of
+    from lakesentinel.notify.outbox import notification_of
 
     row = find_incident(load_incidents(layer.tables), ref)
-    keys = [d["idempotency_key"] for d in dead_letters(cfg, layer.tables)
+    keys = [d["idempotency_key"] for d in dead_letters(layer.tables)
             if row["incident_id"] in {i.incident_id for i in notification_of(d).incidents}]
     if not keys:
         raise LakeSentinelError(f"incident {row['incident_id']} has no dead-lettered notification to send again")
-    chosen = requeue(cfg, by=by, keys=keys, tables=layer.tables)
+    chosen = requeue(layer.tables, by=by, keys=keys)
     return {"incident_id": row["incident_id"], "requeued": [c["idempotency_key"] for c in chosen]}

@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Callable, Protocol
 
-from lakesentinel.actions.tables import Tables
+from lakesentinel.opstables import Tables
 from lakesentinel.errors import LakeSentinelError
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from pyspark.sql import SparkSession
 
-from lakesentinel.actions.tables import Tables, open_tables
+from lakesentinel.opstables import Tables
 from lakesentinel.app.query_layer import QueryError
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.settings import Settings
@@ -39,7 +39,11 @@ class SparkQueryLayer:
         self.spark = spark
         self.cfg = cfg
         self.lakehouse = Lakehouse(cfg)
-        self.tables = tables or open_tables(cfg, spark)
+        if tables is None:
+            from lakesentinel.context import Context
+
+            tables = Context(cfg, spark=spark).ops_tables
+        self.tables = tables
         self.schemas = schema_names(cfg)
         self._names = re.compile(r"\b(" + "|".join(re.escape(s) for s in self.schemas.values()) + r")\.(\w+)")
         self._views_lock = threading.Lock()

@@ -32,7 +32,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 def seed(spark: SparkSession, cfg: Settings, profile: str, days: int, seed_: int = 7) -> dict:
     """A month of an organisation through the monitor and gold; seconds per phase."""
     from lakesentinel.gold.plan import run_gold
-    from lakesentinel.monitor import Monitor, MonitorOptions
+    from lakesentinel.context import Context
+    from lakesentinel.monitor import MonitorOptions
     from lakesentinel.simulator.clock import to_us
     from lakesentinel.simulator.generator import Simulator
     from lakesentinel.simulator.run import run_batch
@@ -43,7 +44,7 @@ def seed(spark: SparkSession, cfg: Settings, profile: str, days: int, seed_: int
     out["simulate_s"] = round(time.perf_counter() - began, 1)
     out["source_rows"] = summary.total_rows
     began = time.perf_counter()
-    Monitor(spark, cfg, MonitorOptions(detectors=False)).run_once()
+    Context(cfg, spark=spark).monitor(MonitorOptions(detectors=False)).run_once()
     out["monitor_s"] = round(time.perf_counter() - began, 1)
     began = time.perf_counter()
     run_gold(spark, cfg)

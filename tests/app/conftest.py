@@ -13,13 +13,14 @@ from tests.conftest import settings_for
 @pytest.fixture(scope="session")
 def app_lake(simulated, spark, tmp_path_factory):
     from lakesentinel.gold.plan import run_gold
-    from lakesentinel.monitor import Monitor, MonitorOptions
+    from lakesentinel.context import Context
+    from lakesentinel.monitor import MonitorOptions
 
     source_cfg = simulated[0]
     cfg = settings_for(tmp_path_factory.mktemp("app"))
     # The simulated source tables are shared with other tests: the app's monitor run works on a copy.
     shutil.copytree(source_cfg.storage_root, cfg.storage_root)
-    Monitor(spark, cfg, MonitorOptions(detectors=False)).run_once()
+    Context(cfg, spark=spark).monitor(MonitorOptions(detectors=False)).run_once()
     run_gold(spark, cfg)
     return cfg
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lakesentinel.actions.tables import open_tables
+from lakesentinel.context import Context
 from lakesentinel.alerts.commands import COMMANDS
 from lakesentinel.health import expected_streams
 
@@ -62,7 +62,7 @@ def test_resolve_records_a_request_for_the_lifecycle_like_the_cli(client, app_la
     response = client.post(f"/api/incidents/{incident['incident_id']}/resolve", json={"note": "fixed"},
                            headers={"x-forwarded-email": "ana@example.com"})
     assert response.status_code == 200, response.text
-    tables = open_tables(app_lake)
+    tables = Context(app_lake).ops_tables
     rows = [r for r in tables.read(tables.name("ops", COMMANDS)) if r["command_id"] == response.json()["command_id"]]
     assert rows and rows[0]["action"] == "resolve" and rows[0]["requested_by"] == "ana@example.com"
 

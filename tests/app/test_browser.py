@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from lakesentinel.actions.tables import open_tables
-from lakesentinel.alerts.lifecycle import FACT_INCIDENT, lifecycle_step
+from lakesentinel.context import Context
+from lakesentinel.alerts.lifecycle import FACT_INCIDENT
 from lakesentinel.app.api import STATIC
 
 CHROMIUM = "/usr/bin/chromium"
@@ -77,7 +77,7 @@ def page(browser, errors):
 
 
 def incidents(cfg) -> dict[str, dict]:
-    tables = open_tables(cfg)
+    tables = Context(cfg).ops_tables
     return {r["incident_id"]: r for r in tables.read(tables.name("gold", FACT_INCIDENT))}
 
 
@@ -108,21 +108,21 @@ def test_the_pages_are_usable_by_keyboard(page, app_url):
 def test_acknowledging_an_incident_in_the_page_changes_fact_incident(page, errors, app_url, app_lake, app_spark):
     from lakesentinel.alerts.commands import COMMANDS
 
-    tables = open_tables(app_lake)
+    tables = Context(app_lake).ops_tables
     asked = {c["incident_id"] for c in tables.read(tables.name("ops", COMMANDS))}  # other tests' requests
     target = next(i for i in incidents(app_lake).values()
                   if i["status"] == "open" and not i["acknowledged_at"] and i["incident_id"] not in asked)
     page.goto(app_url + f"#/alerts?incident={target['incident_id']}")
     page.get_by_role("button", name="Acknowledge").click()
     page.wait_for_selector("text=Acknowledgement recorded", timeout=30_000)
-    lifecycle_step(app_spark, app_lake)
+    Context(app_lake, spark=app_spark).lifecycle().step(merge=True)
     after = incidents(app_lake)[target["incident_id"]]
     assert after["status"] == "acknowledged" and after["acknowledged_by"] == USER
     assert errors == []
 
 
 def test_a_silence_created_in_the_page_mutes_the_next_matching_alert(page, errors, app_url, app_lake, app_spark):
-    from lakesentinel.actions.tables import aware_rows
+    from lakesentinel.opstables import aware_rows
     from lakesentinel.alerts.record import ALERT_SCHEMA
     from lakesentinel.alerts.sink import write_alerts
     from tests.alerts.conftest import build_alert
@@ -138,7 +138,7 @@ def test_a_silence_created_in_the_page_mutes_the_next_matching_alert(page, error
 
     alert = build_alert("security.browser_test", entity="browser-test-entity", domain="security")
     write_alerts(app_spark, app_lake, app_spark.createDataFrame(aware_rows([alert], ALERT_SCHEMA), ALERT_SCHEMA))
-    lifecycle_step(app_spark, app_lake)
+    Context(app_lake, spark=app_spark).lifecycle().step(merge=True)
     muted = [i for i in incidents(app_lake).values() if i["entity_id"] == "browser-test-entity"]
     assert len(muted) == 1 and muted[0]["status"] == "silenced" and muted[0]["muted_by"] == f"silence:{silence_id}"
     page.goto(app_url + "#/alerts")
