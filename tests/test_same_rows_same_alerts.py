@@ -23,6 +23,7 @@ import pytest
 
 from lakesentinel.demo.view import read_rows
 from lakesentinel.lakehouse import Lakehouse
+from lakesentinel.context import Context
 from lakesentinel.monitor import Monitor, MonitorOptions
 from lakesentinel.simulator.clock import to_us
 from lakesentinel.simulator.generator import Simulator
@@ -58,7 +59,7 @@ def wait_for_barrier(monitor: Monitor, runner: threading.Thread) -> None:
 def start(spark, cfg) -> tuple[Monitor, threading.Thread, threading.Event]:
     from lakesentinel.cli.stream import _stop_event
 
-    monitor = Monitor(spark, cfg, options())
+    monitor = Context(cfg, spark=spark).monitor(options())
     stop = _stop_event(None)  # what `stream all` does: SIGTERM sets it
     runner = threading.Thread(target=monitor.run, args=(stop,), daemon=True)
     runner.start()
@@ -98,7 +99,7 @@ def live(spark, cfg, restart: bool) -> None:
 def at_once(spark, cfg) -> None:
     # A rate above the day's rows: the whole day is one commit per table.
     run_live(cfg, simulator(), rate=1e9, interval_s=1.0, catch_up_days=1)
-    Monitor(spark, cfg, options(scheduled=True)).run_once()
+    Context(cfg, spark=spark).monitor(options(scheduled=True)).run_once()
 
 
 def outcome(cfg) -> dict:
