@@ -42,7 +42,7 @@ def test_forecast_frame_covers_every_series_and_horizon_with_ordered_bounds():
     assert out.groupby("entity_id").size().to_dict() == {"a": 20, "b": 20}
     assert (out["lower_cost"] <= out["predicted_cost"] + 1e-9).all()
     assert (out["predicted_cost"] <= out["upper_cost"] + 1e-9).all()
-    assert out["forecast_date"].min() == dates[-1].date()
+    assert out["forecast_date"].min() == (dates[-1] + pd.Timedelta(days=1)).date()  # the day after the newest
 
 
 def test_budget_alert_lead_time_on_injected_overspends():
