@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from lakesentinel.errors import ConfigError
@@ -59,6 +59,15 @@ class SourceSettings(_Strict):
     mode: Literal["stream", "hwm", "snapshot"]
     read_change_feed: bool = True
     skip_change_commits: bool = False
+
+
+def default_source(table, runtime: str) -> dict:
+    """How a system table is read when the configuration does not say: its name and the catalogue's read mode."""
+    schema, _, name = table.name.partition(".")
+    mode = table.read_mode
+    if runtime == "databricks":
+        return {"table": f"system.{table.name}", "mode": mode, "skip_change_commits": mode == "stream"}
+    return {"table": f"system_{schema}.{name}", "mode": mode}
 
 
 class TriggerSettings(_Strict):
@@ -141,12 +150,23 @@ class Settings(BaseSettings):
     mlflow: MlflowSettings = Field(default_factory=MlflowSettings)
     config_file: str = Field("", exclude=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _sources_default_from_the_catalogue(cls, data: Any) -> Any:
+        # A table the file does not name is read as the catalogue says, so adding a system table
+        # needs no change here (docs/system-tables.md).
+        if isinstance(data, dict):
+            runtime = data.get("runtime")
+            sources = dict(data.get("sources") or {})
+            for name, table in SYSTEM_TABLES.items():
+                if name not in sources and runtime in ("local", "databricks"):
+                    sources[name] = default_source(table, runtime)
+            data = {**data, "sources": sources}
+        return data
+
     @field_validator("sources")
     @classmethod
-    def _every_system_table_has_a_source(cls, value: dict[str, SourceSettings]) -> dict[str, SourceSettings]:
-        missing = [t for t in SYSTEM_TABLES if t not in value]
-        if missing:
-            raise ValueError(f"no source configured for: {', '.join(missing)}")
+    def _every_source_is_a_system_table(cls, value: dict[str, SourceSettings]) -> dict[str, SourceSettings]:
         unknown = [t for t in value if t not in SYSTEM_TABLES]
         if unknown:
             raise ValueError(f"unknown system table(s): {', '.join(unknown)}; known: {', '.join(SYSTEM_TABLES)}")

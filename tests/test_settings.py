@@ -65,11 +65,26 @@ def test_wrong_value_names_key_file_and_value(tmp_path, monkeypatch):
     assert "sources.billing.usage.mode" in message and "local.yaml" in message and "streem" in message
 
 
-def test_missing_source_table_is_named(tmp_path, monkeypatch):
+def test_a_source_the_file_leaves_out_is_read_as_the_catalogue_says(tmp_path, monkeypatch):
     monkeypatch.setenv("LAKESENTINEL_HOME", str(tmp_path))
-    d = write_config(tmp_path, lambda c: c["sources"].pop("compute.node_types"))
-    with pytest.raises(ConfigError, match="no source configured for: compute.node_types"):
-        load_settings("local", d)
+    d = write_config(tmp_path, lambda c: [c["sources"].pop(t) for t in ("compute.node_types", "query.history",
+                                                                         "access.audit")])
+    cfg = load_settings("local", d)
+    assert cfg.sources["compute.node_types"].model_dump() == load_settings("local").sources["compute.node_types"].model_dump()
+    assert (cfg.sources["query.history"].table, cfg.sources["query.history"].mode) == ("system_query.history", "hwm")
+    assert (cfg.sources["access.audit"].table, cfg.sources["access.audit"].mode) == ("system_access.audit", "stream")
+
+
+def test_every_configured_source_is_what_the_catalogue_would_default_to():
+    from lakesentinel.settings import default_source
+    from lakesentinel.sources.system_tables import SYSTEM_TABLES
+
+    for env in ("local", "dev", "prod"):
+        cfg = load_settings(env)
+        for name, table in SYSTEM_TABLES.items():
+            default = default_source(table, cfg.runtime)
+            got = cfg.sources[name].model_dump()
+            assert {k: got[k] for k in default} == default, (env, name)
 
 
 def test_unknown_key_is_rejected(tmp_path, monkeypatch):

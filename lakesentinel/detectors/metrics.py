@@ -1,9 +1,8 @@
 """What detectors can measure: per source table, the dimensions an entity is keyed by and the measures
 aggregated per window, as Spark columns over the table's exact columns.
 
-This is the one place a metric is defined. List cost, for instance, is usage priced from
-``billing.list_prices`` here (``priced_usage``); when the silver stage provides priced usage, only
-that function changes.
+This is the one place a metric is defined. List cost, for instance, is usage priced by
+:mod:`lakesentinel.sources.pricing`, the same price and cost silver and the rules use.
 
 >>> sorted(SOURCES)
 ['access.audit', 'billing.usage', 'lakeflow.job_run_timeline', 'query.history']
@@ -21,6 +20,8 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lakesentinel.settings import Settings
+from lakesentinel.sources import pricing
+from lakesentinel.sources.system_tables import SYSTEM_TABLES
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class MetricSource:
     table: str
     event_time: str  # column that places a row in a window
     evidence: str  # key of a source row, listed in alerts
-    lateness: str  # default watermark delay: how late rows may land and still count
+    lateness: str  # default watermark delay (the catalogue's settle time)
     dimensions: dict[str, Field]
     measures: dict[str, Field]
     keep: Callable[[], Column] | None = None  # rows a detector ever looks at
@@ -59,6 +60,14 @@ class MetricSource:
         return None
 
 
+def _catalogued(name: str) -> dict:
+    """Table, event time, evidence key and lateness of a source, as the catalogue in ``sources/`` defines them."""
+    table = SYSTEM_TABLES[name]
+    scoring = table.scoring
+    return dict(table=name, event_time=scoring.window_time or table.event_time, evidence=scoring.evidence,
+                lateness=f"{scoring.settle_s} seconds")
+
+
 def _f(name: str, column: Callable[[], Column], description: str, unit: str | None = None,
        kind: str = "number") -> tuple[str, Field]:
     return name, Field(name, column, description, unit, kind)
@@ -74,30 +83,19 @@ def _flag(condition: Column) -> Column:
 
 # ---- billing.usage ---------------------------------------------------------------------------------
 def priced_usage(spark: SparkSession, cfg: Settings, usage: DataFrame) -> DataFrame:
-    """Usage rows with ``_list_price``: the effective list price in force when the usage ended.
+    """Usage rows with ``list_price`` and ``list_cost`` as :mod:`lakesentinel.sources.pricing` defines them.
 
-    Prices join on SKU, cloud and unit, with ``usage_end_time`` in ``[price_start_time,
-    price_end_time)`` (an open end means still in force), in USD. The price table is read as a
-    static table, so each micro-batch sees the prices as they are then. Usage without a price keeps a
-    null price rather than being dropped.
+    The price table is read as a static table, so each micro-batch sees the prices as they are then.
+    Usage without a price keeps a null price rather than being dropped.
     """
     from lakesentinel.lakehouse import Lakehouse
 
     lh = Lakehouse(cfg)
-    prices = (lh.read(spark, lh.source("billing.list_prices"))
-              .where(F.col("currency_code") == "USD")
-              .select(F.col("sku_name").alias("_p_sku"), F.col("cloud").alias("_p_cloud"),
-                      F.col("usage_unit").alias("_p_unit"), F.col("price_start_time").alias("_p_start"),
-                      F.col("price_end_time").alias("_p_end"),
-                      F.col("pricing.effective_list.default").alias("_list_price")))
-    on = ((F.col("sku_name") == F.col("_p_sku")) & (F.col("cloud") == F.col("_p_cloud"))
-          & (F.col("usage_unit") == F.col("_p_unit")) & (F.col("usage_end_time") >= F.col("_p_start"))
-          & (F.col("_p_end").isNull() | (F.col("usage_end_time") < F.col("_p_end"))))
-    return usage.join(prices, on, "left").drop("_p_sku", "_p_cloud", "_p_unit", "_p_start", "_p_end")
+    return pricing.price_usage(usage, pricing.price_table(lh.read(spark, lh.source("billing.list_prices"))))
 
 
 USAGE = MetricSource(
-    table="billing.usage", event_time="usage_start_time", evidence="record_id", lateness="6 hours",
+    **_catalogued("billing.usage"),
     # Corrections land days later, long after their window has been scored; detectors judge usage
     # as first reported and leave restated cost to the cost facts.
     keep=lambda: F.col("record_type") == "ORIGINAL",
@@ -119,17 +117,15 @@ USAGE = MetricSource(
     dynamic_dimensions={"tags": lambda key: F.col("custom_tags").getItem(key)},
     measures=dict([
         _f("usage_quantity", lambda: F.col("usage_quantity").cast("double"), "units consumed (DBU mostly)", "DBU"),
-        # In double: a decimal(38,18) product would be cut to 6 decimals; detectors compute in floats
-        # anyway, and money stays decimal in the cost facts.
-        _f("list_cost", lambda: F.col("usage_quantity").cast("double") * F.col("_list_price").cast("double"),
-           "usage at effective list price", "USD"),
+        # Priced as decimal like silver, read in double: detectors compute in floats.
+        _f("list_cost", lambda: F.col("list_cost").cast("double"), "usage at effective list price", "USD"),
         _f("records", _one, "usage records"),
     ]),
 )
 
 # ---- query.history -----------------------------------------------------------------------------------
 QUERIES = MetricSource(
-    table="query.history", event_time="start_time", evidence="statement_id", lateness="1 hour",
+    **_catalogued("query.history"),
     dimensions=dict([
         _f("workspace_id", lambda: F.col("workspace_id"), "workspace"),
         _f("warehouse_id", lambda: F.col("compute.warehouse_id"), "SQL warehouse"),
@@ -164,7 +160,7 @@ QUERIES = MetricSource(
 _FAILED_STATES = ("FAILED", "ERROR", "TIMED_OUT")
 
 JOB_RUNS = MetricSource(
-    table="lakeflow.job_run_timeline", event_time="period_end_time", evidence="run_id", lateness="1 hour",
+    **_catalogued("lakeflow.job_run_timeline"),
     # Long runs are sliced into hourly rows; only the last slice carries the outcome and durations.
     keep=lambda: F.col("result_state").isNotNull(),
     dimensions=dict([
@@ -213,7 +209,7 @@ def _download() -> Column:
 
 
 AUDIT = MetricSource(
-    table="access.audit", event_time="event_time", evidence="event_id", lateness="15 minutes",
+    **_catalogued("access.audit"),
     dimensions=dict([
         _f("workspace_id", lambda: F.col("workspace_id"), "workspace ('0' for account-level events)"),
         _f("user", lambda: F.col("user_identity.email"), "acting identity"),

@@ -38,14 +38,6 @@ from lakesentinel.yamlpos import Document
 if TYPE_CHECKING:
     from pyspark.sql import Column
 
-# Per source, the entity an alert names when the rule does not say (type, field or alias).
-DEFAULT_ENTITY = {
-    "access.audit": ("user", "user"), "billing.usage": ("workspace", "workspace_id"),
-    "query.history": ("warehouse", "warehouse"), "lakeflow.job_run_timeline": ("job", "job_id"),
-    "lakeflow.job_task_run_timeline": ("job", "job_id"), "lakeflow.jobs": ("job", "job_id"),
-    "compute.clusters": ("cluster", "cluster_id"), "compute.warehouses": ("warehouse", "warehouse_id"),
-    "compute.warehouse_events": ("warehouse", "warehouse_id"), "lakeflow.pipelines": ("pipeline", "pipeline_id"),
-}
 METRIC_PLACEHOLDERS = ("observed", "threshold", "window", "first_seen", "last_seen", "rule", "title")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
 _WEEKDAYS = {"sun": 1, "mon": 2, "tue": 3, "wed": 4, "thu": 5, "fri": 6, "sat": 7}  # Spark's dayofweek
@@ -525,7 +517,7 @@ def _entity(rule: Rule, info: LogSourceInfo, scope: Scope, groups: list[str],
     elif groups:
         etype, fname = groups[0].split(".")[-1], groups[0]
     else:
-        etype, fname = DEFAULT_ENTITY.get(info.name, ("workspace", "workspace_id"))
+        etype, fname = info.entity
     if fname in groups:
         return etype, fname, None
     if rule.kind != "match":

@@ -1,7 +1,7 @@
 """Columns a rule may read that the source row does not carry, looked up from small reference tables.
 
-- ``billing.usage``: ``list_price`` and ``list_cost`` (usage_quantity x the SKU's list price in force
-  at usage_start_time, from ``billing.list_prices``), so budgets are written in currency;
+- ``billing.usage``: ``list_price`` and ``list_cost``, priced by :mod:`lakesentinel.sources.pricing` (the
+  same price and cost as silver and the detectors), so budgets are written in currency;
 - ``lakeflow.job_run_timeline``: ``job_name``, ``job_sla_seconds`` (the job's RUN_DURATION_SECONDS
   health rule), ``job_timeout_seconds`` (from the newest ``lakeflow.jobs`` version) and
   ``on_all_purpose_cluster`` (the run used a UI/API cluster from ``compute.clusters``).
@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.logs import get_logger
+from lakesentinel.sources import pricing
 
 log = get_logger(__name__)
 REFRESH_S = 600
@@ -61,24 +62,16 @@ class Enricher:
 
     def _usage(self, df: DataFrame) -> DataFrame:
         def load():
-            rows = (self._table("billing.list_prices")
-                    .select("sku_name", "cloud", "usage_unit", "price_start_time", "price_end_time",
-                            F.col("pricing.default").alias("price")).collect())
-            schema = ("p_sku string, p_cloud string, p_unit string, p_start timestamp, p_end timestamp, "
-                      "p_price decimal(38,18)")
-            return self.spark.createDataFrame([tuple(r) for r in rows], schema).cache()
+            table = pricing.price_table(self._table("billing.list_prices"))
+            return self.spark.createDataFrame([tuple(r) for r in table.collect()], table.schema).cache()
 
         prices = self._lookup("list_prices", load)
         if prices is None:
-            return df.withColumn("list_price", F.lit(None).cast("decimal(38,18)")) \
-                     .withColumn("list_cost", F.lit(None).cast("decimal(38,18)"))
-        cond = ((F.col("sku_name") == F.col("p_sku")) & (F.col("cloud") == F.col("p_cloud"))
-                & (F.col("usage_unit") == F.col("p_unit")) & (F.col("usage_start_time") >= F.col("p_start"))
-                & (F.col("p_end").isNull() | (F.col("usage_start_time") < F.col("p_end"))))
-        joined = df.join(F.broadcast(prices), cond, "left")
-        cost = F.expr("try_multiply(usage_quantity, p_price)").cast("decimal(38,18)")
-        return joined.withColumn("list_price", F.col("p_price")).withColumn("list_cost", cost) \
-                     .drop("p_sku", "p_cloud", "p_unit", "p_start", "p_end", "p_price")
+            return df.withColumn("list_price", F.lit(None).cast(pricing.MONEY)) \
+                     .withColumn("list_cost", F.lit(None).cast(pricing.MONEY))
+        had_currency = "currency_code" in df.columns
+        priced = pricing.price_usage(df, prices)
+        return priced if had_currency else priced.drop("currency_code")
 
     def _job_runs(self, df: DataFrame) -> DataFrame:
         def load_jobs():

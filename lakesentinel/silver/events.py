@@ -81,3 +81,6 @@ class WarehouseEventTask(SilverTask):
     def transform(self, spark: SparkSession, cfg: Settings, changes: DataFrame) -> DataFrame:
         return changes.select("account_id", "workspace_id", "warehouse_id", "event_type", "cluster_count",
                               "event_time", date_key(F.col("event_time")).alias("date_key"), "_source_commit_timestamp")
+
+
+TASKS = (AuditTask, QueryTask, WarehouseEventTask)  # silver/plan.py runs these

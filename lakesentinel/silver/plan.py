@@ -6,8 +6,7 @@ from pyspark.sql import SparkSession
 
 from lakesentinel.settings import Settings
 from lakesentinel.silver.dimensions import dimension_tasks
-from lakesentinel.silver.events import AuditTask, QueryTask, WarehouseEventTask
-from lakesentinel.silver.runs import JobRunTask, TaskRunTask
+from lakesentinel.silver import events, runs
 from lakesentinel.silver.task import SilverTask, TaskResult
 from lakesentinel.silver.usage import UsageTask
 from lakesentinel.streams.bronze import scheduler_pool
@@ -15,8 +14,8 @@ from lakesentinel.streams.supervisor import Supervisor
 
 
 def silver_tasks() -> list[SilverTask]:
-    return [*dimension_tasks(), UsageTask(), AuditTask(), QueryTask(), JobRunTask(), TaskRunTask(),
-            WarehouseEventTask()]
+    """Dimensions, then usage (it inherits their tags), then every task the event and run modules list."""
+    return [*dimension_tasks(), UsageTask(), *(task() for task in (*events.TASKS, *runs.TASKS))]
 
 
 def run_silver(spark: SparkSession, cfg: Settings) -> list[TaskResult]:

@@ -69,3 +69,6 @@ class TaskRunTask(SilverTask):
 
     def transform(self, spark: SparkSession, cfg: Settings, changes: DataFrame) -> DataFrame:
         return _runs(spark, cfg, self.source, changes, ["job_run_id", "parent_run_id", "task_key"])
+
+
+TASKS = (JobRunTask, TaskRunTask)  # silver/plan.py runs these

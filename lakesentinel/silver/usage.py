@@ -15,6 +15,7 @@ from lakesentinel.settings import Settings
 from lakesentinel.silver import tags
 from lakesentinel.silver.lookups import optional_table, silver
 from lakesentinel.silver.task import SilverTask, date_key
+from lakesentinel.sources import pricing
 from lakesentinel.sources.system_tables import USAGE
 from lakesentinel.streams.bronze import bronze_name
 
@@ -23,19 +24,13 @@ FEATURES = ("is_serverless", "is_photon", "jobs_tier", "sql_tier", "dlt_tier", "
 VERSIONED_TAGS = "workspace_id string, {id} string, valid_from timestamp, valid_to timestamp, tags map<string,string>"
 
 
-def list_cost(quantity, price):
-    # Narrow the operands first: decimal(38,18) x decimal(38,18) would lose scale in Spark's arithmetic.
-    return (quantity.cast("decimal(24,9)") * price.cast("decimal(14,9)")).cast("decimal(38,18)")
-
-
 def prices(spark: SparkSession, cfg: Settings) -> DataFrame:
+    """Bronze ``billing.list_prices`` as :func:`lakesentinel.sources.pricing.price_table` wants it."""
     table = bronze_name(cfg, "billing.list_prices")
     empty = ("sku_name string, cloud string, usage_unit string, currency_code string, price_start_time timestamp, "
              "price_end_time timestamp, pricing struct<default: decimal(38,18), promotional: struct<default: "
              "decimal(38,18)>, effective_list: struct<default: decimal(38,18)>>")
-    return (optional_table(spark, cfg, table, empty)
-            .select("sku_name", "cloud", "usage_unit", "currency_code", "price_start_time", "price_end_time",
-                    F.coalesce("pricing.effective_list.default", "pricing.default").alias("list_price")))
+    return pricing.price_table(optional_table(spark, cfg, table, empty))
 
 
 class UsageTask(SilverTask):
@@ -71,16 +66,9 @@ class UsageTask(SilverTask):
         u = u.withColumn("tags", tags.inherit(aliases, F.col("custom_tags"), F.col("job_tags"), F.col("cluster_tags")))
         u = (u.withColumn("missing_tags", tags.missing(F.col("tags"), required))
               .withColumn("is_untagged", F.size("missing_tags") == len(required)).drop("job_tags", "cluster_tags"))
-        p = prices(spark, cfg).alias("p")
-        u = (u.alias("u").join(p, (F.col("u.sku_name") == F.col("p.sku_name")) & (F.col("u.cloud") == F.col("p.cloud"))
-                               & (F.col("u.usage_unit") == F.col("p.usage_unit"))
-                               & (F.col("u.usage_end_time") >= F.col("p.price_start_time"))
-                               & (F.col("p.price_end_time").isNull() | (F.col("u.usage_end_time") < F.col("p.price_end_time"))),
-                               "left")
-             .select("u.*", F.col("p.list_price").cast("decimal(38,18)").alias("list_price"), "p.currency_code"))
+        u = pricing.price_usage(u, prices(spark, cfg))
         workspaces = silver(spark, cfg, "dim_workspace", "workspace_id string").select("workspace_id").distinct()
-        return (u.withColumn("list_cost", list_cost(F.col("usage_quantity"), F.col("list_price")))
-                 .withColumn("price_found", F.col("list_price").isNotNull())
+        return (u.withColumn("price_found", F.col("list_price").isNotNull())
                  .join(workspaces.withColumn("workspace_known", F.lit(True)), "workspace_id", "left")
                  .withColumn("workspace_known", F.coalesce("workspace_known", F.lit(False)))
                  .withColumn("is_retracted", F.lit(False)))

@@ -1,15 +1,28 @@
-"""Reference schemas of the Databricks system tables lakesentinel reads.
+"""The catalogue of the Databricks system tables lakesentinel reads: one spec per table.
+
+Each spec holds the table's schema, natural key, the column that orders its rows in time, how its
+rows change, whether Databricks can stream it, and how the scoring stages read it (:class:`Scoring`:
+evidence key, lateness, the time that places a row in a detector window, field aliases, enrichment
+columns). The simulator writes these schemas, replay checks exports against them, bronze keeps them,
+silver reads them, and the rules (``rules/logsources.py``) and detectors (``detectors/metrics.py``)
+take their scoring facts from here; nothing else defines them. docs/system-tables.md has the
+checklist for adding a table.
 
 Column names, order, nested types and semantics follow the Databricks system-table reference
 (docs plus live ``DESCRIBE TABLE`` captures, 2024 to mid-2026). Fields documented only by unconfirmed
-third-party listings are left out (see docs/system-tables.md). The simulator writes exactly these
-schemas, bronze keeps them, and ``lakesentinel replay`` checks exported files against them.
+third-party listings are left out (see docs/system-tables.md).
+
+>>> AUDIT.scoring.evidence, AUDIT.scoring.lateness_s, AUDIT.scoring.settle_s
+('event_id', 3600, 900)
+>>> QUERY_HISTORY.scoring.window_time
+'start_time'
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Mapping
 
 from pyspark.sql import types as T
 
@@ -98,6 +111,23 @@ _GCP_ATTRIBUTES = (
 )
 
 
+HOUR = 3600
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How the rules and detectors read a table whose rows they score."""
+
+    evidence: str  # name of the key listed in an alert's evidence
+    lateness_s: int  # how late a row may land after its event time and still count in a rule's window
+    settle_s: int  # how long after a window ends detectors wait before judging it (their watermark delay)
+    evidence_sql: str | None = None  # SQL giving that key for a row, when it is not a column
+    window_time: str | None = None  # the time that places a row in a detector window, if not ``event_time``
+    aliases: Mapping[str, str] = field(default_factory=dict)  # name a rule may use -> SQL over the columns
+    enriched: tuple[tuple[str, str], ...] = ()  # columns the rules' enricher can add (name, type)
+    entity: tuple[str, str] = ("workspace", "workspace_id")  # what a rule's alert names by default (type, field)
+
+
 @dataclass(frozen=True)
 class SystemTable:
     """One system table: its columns and how rows behave."""
@@ -109,10 +139,18 @@ class SystemTable:
     mutation: str  # append | scd2 | corrections | in_place | snapshot
     streamable: bool  # per the Databricks docs
     change_data_feed: bool  # whether the real table has delta.enableChangeDataFeed=true
+    scoring: Scoring | None = None  # None: neither rules nor detectors read the table
 
     @cached_property
     def schema(self) -> T.StructType:
         return parse_columns(list(self.columns))
+
+    @property
+    def read_mode(self) -> str:
+        """How bronze reads it unless configured: stream, high-water mark batches, or whole snapshots."""
+        if self.streamable:
+            return "stream"
+        return "snapshot" if self.mutation in ("snapshot", "in_place") else "hwm"
 
     @property
     def column_names(self) -> list[str]:
@@ -314,6 +352,69 @@ WAREHOUSE_EVENTS = _t(
     ],
     ["workspace_id", "warehouse_id", "event_time", "event_type"], "event_time", "append", True,
 )
+
+# ---- how the scoring stages read each table ---------------------------------------------------------
+# Two delays, on purpose: a rule keeps a window open for rows up to ``lateness_s`` late (state only,
+# its alerts do not wait), while a detector judges a window only ``settle_s`` after it ends (its alerts
+# do wait), so detectors trade completeness for latency where the table's tail is long.
+def _scoring(table: SystemTable, **kwargs) -> SystemTable:
+    return replace(table, scoring=Scoring(**kwargs))
+
+
+_USER = "coalesce(user_identity.email, request_params.user, request_params.userName)"
+_CHANGE = "concat({key}, '@', cast(change_time as string))"
+
+AUDIT = _scoring(
+    AUDIT, evidence="event_id", lateness_s=1 * HOUR, settle_s=HOUR // 4, entity=("user", "user"), aliases={
+        "user": _USER, "actor": "user_identity.email", "ip": "source_ip_address", "service": "service_name",
+        "action": "action_name", "status": "response.status_code", "workspace": "workspace_id",
+        "metastore": "request_params.metastore_id",
+    })
+USAGE = _scoring(
+    USAGE, evidence="record_id", lateness_s=48 * HOUR, settle_s=6 * HOUR, aliases={
+        "dbus": "usage_quantity", "job": "usage_metadata.job_id", "cluster": "usage_metadata.cluster_id",
+        "warehouse": "usage_metadata.warehouse_id", "pipeline": "usage_metadata.dlt_pipeline_id",
+        "run_as": "identity_metadata.run_as", "workspace": "workspace_id",
+        "serverless": "product_features.is_serverless",
+    }, enriched=(("list_price", "decimal(38,18)"), ("list_cost", "decimal(38,18)")))
+QUERY_HISTORY = _scoring(
+    QUERY_HISTORY, evidence="statement_id", lateness_s=4 * HOUR, settle_s=1 * HOUR, window_time="start_time",
+    entity=("warehouse", "warehouse"), aliases={
+        "user": "executed_by", "warehouse": "compute.warehouse_id", "workspace": "workspace_id",
+        "status": "execution_status",
+    })
+JOB_RUN_TIMELINE = _scoring(
+    JOB_RUN_TIMELINE, evidence="run_id", lateness_s=4 * HOUR, settle_s=1 * HOUR, window_time="period_end_time",
+    entity=("job", "job_id"), aliases={"job": "job_id", "run": "run_id", "workspace": "workspace_id"},
+    enriched=(("job_name", "string"), ("job_sla_seconds", "bigint"), ("job_timeout_seconds", "bigint"),
+              ("on_all_purpose_cluster", "boolean")))
+JOB_TASK_RUN_TIMELINE = _scoring(
+    JOB_TASK_RUN_TIMELINE, evidence="run_id", lateness_s=4 * HOUR, settle_s=1 * HOUR, entity=("job", "job_id"),
+    aliases={"job": "job_id", "run": "job_run_id", "task": "task_key", "workspace": "workspace_id"})
+JOBS = _scoring(
+    JOBS, evidence="job_id", evidence_sql=_CHANGE.format(key="job_id"), lateness_s=4 * HOUR, settle_s=1 * HOUR,
+    entity=("job", "job_id"), aliases={"job": "job_id", "workspace": "workspace_id"})
+JOB_TASKS = _scoring(
+    JOB_TASKS, evidence="task_key", evidence_sql="concat(job_id, '/', task_key, '@', cast(change_time as string))",
+    lateness_s=4 * HOUR, settle_s=1 * HOUR)
+PIPELINES = _scoring(
+    PIPELINES, evidence="pipeline_id", evidence_sql=_CHANGE.format(key="pipeline_id"), lateness_s=4 * HOUR,
+    settle_s=1 * HOUR, entity=("pipeline", "pipeline_id"), aliases={"pipeline": "pipeline_id", "workspace": "workspace_id"})
+CLUSTERS = _scoring(
+    CLUSTERS, evidence="cluster_id", evidence_sql=_CHANGE.format(key="cluster_id"), lateness_s=4 * HOUR,
+    settle_s=1 * HOUR, entity=("cluster", "cluster_id"),
+    aliases={"cluster": "cluster_id", "owner": "owned_by", "workspace": "workspace_id"})
+WAREHOUSES = _scoring(
+    WAREHOUSES, evidence="warehouse_id", evidence_sql=_CHANGE.format(key="warehouse_id"), lateness_s=4 * HOUR,
+    settle_s=1 * HOUR, entity=("warehouse", "warehouse_id"),
+    aliases={"warehouse": "warehouse_id", "workspace": "workspace_id"})
+WAREHOUSE_EVENTS = _scoring(
+    WAREHOUSE_EVENTS, evidence="warehouse_event", lateness_s=4 * HOUR, settle_s=1 * HOUR,
+    evidence_sql="concat(warehouse_id, '/', event_type, '@', cast(event_time as string))",
+    entity=("warehouse", "warehouse_id"), aliases={"warehouse": "warehouse_id", "workspace": "workspace_id"})
+LIST_PRICES = _scoring(
+    LIST_PRICES, evidence="sku_name", evidence_sql="concat(sku_name, '@', cast(price_start_time as string))",
+    lateness_s=48 * HOUR, settle_s=6 * HOUR)
 
 SYSTEM_TABLES: dict[str, SystemTable] = {
     t.name: t

@@ -38,6 +38,30 @@ def test_list_cost_reconciles_with_the_source_to_the_cent(silver_spark, silvered
     assert _silver(silver_spark, cfg, "usage").schema["list_cost"].dataType.simpleString() == "decimal(38,18)"
 
 
+def test_silver_rules_and_detectors_price_usage_the_same(silver_spark, silvered):
+    from lakesentinel.detectors.metrics import priced_usage
+    from lakesentinel.rules.enrich import Enricher
+
+    cfg = silvered[0]
+    lh = Lakehouse(cfg)
+    # Every SKU, the promotional one and the ones whose price changes mid-period among them.
+    rows = lh.read(silver_spark, lh.source("billing.usage")).where("record_type = 'ORIGINAL'")
+    rows = rows.withColumn("_n", F.row_number().over(Window.partitionBy("sku_name").orderBy("record_id")))
+    rows = rows.where("_n <= 20 OR usage_end_time >= timestamp'2026-03-03 12:00:00'").drop("_n")
+
+    def costs(df):
+        assert df.schema["list_cost"].dataType.simpleString() == "decimal(38,18)"
+        return {r["record_id"]: r["list_cost"] for r in df.select("record_id", "list_cost").collect()}
+
+    by_silver = costs(_silver(silver_spark, cfg, "usage").join(rows.select("record_id"), "record_id"))
+    by_rules = costs(Enricher(silver_spark, cfg).apply("billing.usage", rows, {"list_cost"}))
+    by_detectors = costs(priced_usage(silver_spark, cfg, rows))
+    assert len(by_silver) == rows.count() > 100
+    assert sum(1 for c in by_silver.values() if c is not None) > 100
+    assert by_rules == by_silver
+    assert by_detectors == by_silver
+
+
 def test_retracted_originals_are_marked(silver_spark, silvered):
     usage = _silver(silver_spark, silvered[0], "usage")
     retractions = usage.where("record_type = 'RETRACTION'").count()
