@@ -8,6 +8,7 @@ from datetime import datetime
 from lakesentinel.alerts.incidents import ACTIVE
 from lakesentinel.app.query_layer import QueryLayer
 from lakesentinel.health import expected_streams  # imported with the app, not on its first request
+from lakesentinel.silver.plan import silver_tasks  # noqa: F401  (expected_streams imports it; heavy, so here)
 from lakesentinel.settings import Settings
 
 # The app's four domains and the incident domains each one covers.
