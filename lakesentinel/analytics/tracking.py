@@ -92,6 +92,7 @@ def log_models(cfg: Settings, plan_params: dict, figures: dict, forecast_params:
             mlflow.sklearn.log_model(failure_model, name="job_failure",
                                      signature=infer_signature(x, failure_model.predict_proba(x)[:, 1]),
                                      input_example=x, pip_requirements=_requirements(),
+                                     skops_trusted_types=["numpy.dtype"],  # the imputer keeps dtypes
                                      registered_model_name=reg("job_failure"))
         with mlflow.start_run(run_name="security_risk", nested=True):
             mlflow.log_params({f"weight.{k}": v for k, v in risk.WEIGHTS.items()})
