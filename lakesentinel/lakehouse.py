@@ -15,6 +15,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql.types import StructType
 
 from lakesentinel.errors import ConfigError
+from lakesentinel.session import session_key
 from lakesentinel.settings import Settings
 from lakesentinel.sources.types import schema_ddl
 
@@ -89,7 +90,7 @@ class Lakehouse:
         return name
 
     def _register(self, spark: SparkSession, name: str, path: str) -> None:
-        key = (spark.sparkContext.applicationId, name)
+        key = (session_key(spark), name)
         if _LOCATIONS.get(key) == path:
             return
         schema = name.split(".")[-2]
@@ -130,7 +131,7 @@ class Lakehouse:
         else:
             location = f" LOCATION '{Path(path).parent}'" if path else ""
             spark.sql(f"CREATE DATABASE IF NOT EXISTS `{parts[0]}`{location}")
-        key = (spark.sparkContext.applicationId, name)
+        key = (session_key(spark), name)
         if path and key in _LOCATIONS:
             spark.sql(f"DROP TABLE IF EXISTS {quote(name)}")
         sql = f"CREATE TABLE IF NOT EXISTS {quote(name)} ({ddl}) USING delta"

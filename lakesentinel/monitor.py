@@ -20,7 +20,9 @@ from lakesentinel.alerts.sink import ensure_alerts_table, write_alerts
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.logs import get_logger
 from lakesentinel.rules.emit import alerts_frame
-from lakesentinel.streams.bronze import BatchContext, bronze_changes, scheduler_pool
+from lakesentinel.settings import Settings
+from lakesentinel.session import scheduler_pool, use_pool
+from lakesentinel.streams.bronze import BatchContext, bronze_changes
 from lakesentinel.streams.ingest import add_bronze
 from lakesentinel.streams.metrics import MetricsListener, MetricsRecorder
 from lakesentinel.streams.supervisor import Supervisor
@@ -87,7 +89,7 @@ class Monitor:
         alerts = detector_stream(self.spark, self.cfg, spec, bronze_changes(self.spark, self.cfg, spec.metric.source))
 
         def sink(df: DataFrame, batch_id: int) -> None:
-            df.sparkSession.sparkContext.setLocalProperty("spark.scheduler.pool", "scoring")
+            use_pool(df.sparkSession, "scoring")
             write_alerts(self.spark, self.cfg, df, txn=(f"lakesentinel.{name}.{query.id}", batch_id))
 
         with scheduler_pool(self.spark, "scoring"):

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from pyspark.sql import SparkSession
 
 from lakesentinel.errors import SetupError
+from lakesentinel.logs import get_logger
 from lakesentinel.settings import Settings, settings as current_settings
+
+log = get_logger(__name__)
 
 _lock = threading.Lock()
 
@@ -82,11 +86,51 @@ def _python() -> str:
 
 
 def _databricks_session(cfg: Settings) -> SparkSession:
-    spark = SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
-    spark.conf.set("spark.databricks.delta.schema.autoMerge.enabled", "true")
-    for key, value in cfg.spark.conf.items():
-        spark.conf.set(key, value)
-    return spark
+    return SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
+
+
+def is_connect(spark: SparkSession) -> bool:
+    """A Spark Connect session (serverless compute): no SparkContext, RDDs or JVM behind it."""
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
+def session_key(spark: SparkSession) -> str:
+    """Identifies the Spark application (classic) or session (Connect), for per-process caches."""
+    return spark.session_id if is_connect(spark) else spark.sparkContext.applicationId
+
+
+def apply_conf(spark: SparkSession, cfg: Settings) -> None:
+    """The configured settings, on a session that already exists (the runtime's). A setting the runtime
+    does not let a job change (serverless allows few) is skipped with a warning naming it."""
+    wanted = {"spark.databricks.delta.schema.autoMerge.enabled": "true", **cfg.spark.conf}
+    for key, value in wanted.items():
+        try:
+            if spark.conf.get(key, None) != value:
+                spark.conf.set(key, value)
+        except Exception as exc:  # CANNOT_MODIFY_CONFIG, CONFIG_NOT_AVAILABLE ...: the runtime decides
+            log.warning("spark setting not applied", extra={"key": key, "reason": str(exc).splitlines()[0][:200]})
+
+
+@contextmanager
+def scheduler_pool(spark: SparkSession, pool: str):
+    """Jobs (and streams started) in this block run in ``pool`` of the FAIR scheduler; on Spark Connect,
+    which has no scheduler pools, the block just runs."""
+    if is_connect(spark):
+        yield
+        return
+    sc = spark.sparkContext
+    previous = sc.getLocalProperty("spark.scheduler.pool")
+    sc.setLocalProperty("spark.scheduler.pool", pool)
+    try:
+        yield
+    finally:
+        sc.setLocalProperty("spark.scheduler.pool", previous)
+
+
+def use_pool(spark: SparkSession, pool: str) -> None:
+    """Put this thread's later jobs in ``pool`` (a foreachBatch callback's thread does not inherit it)."""
+    if not is_connect(spark):
+        spark.sparkContext.setLocalProperty("spark.scheduler.pool", pool)
 
 
 _FACTORIES = {"local": _local_session, "databricks": _databricks_session}
@@ -99,6 +143,10 @@ def get_spark(cfg: Settings | None = None) -> SparkSession:
     cfg = cfg or current_settings()
     with _lock:
         active = SparkSession.getActiveSession()
-        spark = active if active is not None else _FACTORIES[cfg.runtime](cfg)
+        if active is None:
+            spark = _FACTORIES[cfg.runtime](cfg)
+        else:
+            spark = active
+        apply_conf(spark, cfg)
         Lakehouse(cfg).attach(spark)
     return spark

@@ -60,6 +60,13 @@ class SourceSettings(_Strict):
     read_change_feed: bool = True
     skip_change_commits: bool = False
 
+    @model_validator(mode="after")
+    def _skip_needs_a_plain_stream(self) -> "SourceSettings":
+        if self.read_change_feed and self.skip_change_commits:
+            raise ValueError("skip_change_commits is ignored when the change feed is read (Delta ignores "
+                             "skipChangeCommits with readChangeFeed): set read_change_feed: false")
+        return self
+
 
 def default_source(table, runtime: str) -> dict:
     """How a system table is read when the configuration does not say: its name and the catalogue's read mode."""

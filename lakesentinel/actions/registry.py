@@ -56,10 +56,18 @@ def build_available(routes: ReceiversFile, wiring: Wiring) -> tuple[dict[str, Re
         try:
             built[integration] = RECEIVERS[kind](integration, config, wiring)
         except ConfigError as exc:
-            problems[integration] = str(exc)
+            problems[integration] = str(exc) + _needed_by(routes, integration)
         except Exception as exc:  # noqa: BLE001 - e.g. no Databricks credentials to read a secret with
-            problems[integration] = f"{type(exc).__name__}: {redact(str(exc)).splitlines()[0]}"
+            problems[integration] = f"{type(exc).__name__}: {redact(str(exc)).splitlines()[0]}" + _needed_by(routes, integration)
     return built, problems
+
+
+def _needed_by(routes, integration: str) -> str:
+    """The routes that send to this integration's receiver, for a message about it."""
+    receiver = integration.rsplit("/", 1)[0]
+    root = getattr(routes, "root", None)
+    names = [r.id for r in root.walk() if r.receiver == receiver] if root is not None else []
+    return f" (needed by route {', '.join(names)})" if names else ""
 
 
 def build_receivers(routes: ReceiversFile, wiring: Wiring) -> dict[str, Receiver]:

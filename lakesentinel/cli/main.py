@@ -28,9 +28,20 @@ app = typer.Typer(
 @app.callback()
 def root(
     env: Annotated[Optional[str], typer.Option("--env", help="Environment: local, dev or prod (config/<env>.yaml).")] = None,
+    catalog: Annotated[Optional[str], typer.Option(
+        "--catalog", help="Unity Catalog catalog of lakesentinel's tables (sets LAKESENTINEL_CATALOG).")] = None,
+    files: Annotated[Optional[str], typer.Option(
+        "--files", help="Folder of the team's own rules/, rules/detectors/ and config/routes.yaml "
+                        "(sets LAKESENTINEL_FILES; empty: the packs shipped in the wheel).")] = None,
+    secret_scope: Annotated[Optional[str], typer.Option(
+        "--secret-scope", help="Databricks secret scope of receiver secrets (sets LAKESENTINEL_SECRET_SCOPE).")] = None,
 ) -> None:
-    if env:
-        os.environ["LAKESENTINEL_ENV"] = env
+    # Job tasks on serverless compute take parameters, not environment variables: these set the
+    # variables the configuration files read, so both ways of deploying configure the same thing.
+    for name, value in (("LAKESENTINEL_ENV", env), ("LAKESENTINEL_CATALOG", catalog),
+                        ("LAKESENTINEL_FILES", files), ("LAKESENTINEL_SECRET_SCOPE", secret_scope)):
+        if value is not None:
+            os.environ[name] = value
 
 
 for _info in sorted(pkgutil.iter_modules(cli_package.__path__), key=lambda m: m.name):

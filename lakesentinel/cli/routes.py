@@ -20,7 +20,11 @@ def _load(file: Optional[str]):
 
 
 @app.command("check")
-def check(file: Annotated[Optional[str], typer.Option(help="Routes file (default: paths.routes).")] = None) -> None:
+def check(
+    file: Annotated[Optional[str], typer.Option(help="Routes file (default: paths.routes).")] = None,
+    secrets: Annotated[bool, typer.Option("--secrets", help="Also read every secret the receivers need "
+                                          "(environment or Databricks secret scope); exit 1 if one is missing.")] = False,
+) -> None:
     """Load and check the routes file; print the tree with what each route inherits."""
     from lakesentinel.durations import format_duration
 
@@ -43,6 +47,15 @@ def check(file: Annotated[Optional[str], typer.Option(help="Routes file (default
     console.print(f"{routes.file}: {len(routes.routes_by_id)} route(s), {len(routes.receivers)} receiver(s), "
                   f"{len(routes.integrations())} integration(s), {len(routes.inhibit_rules)} inhibit rule(s), "
                   f"{len(routes.silences)} declared silence(s): OK")
+    if secrets:
+        from lakesentinel.actions.registry import Wiring, build_available
+
+        built, problems = build_available(routes, Wiring())
+        for integration, why in problems.items():
+            console.print(f"[red]{escape(integration)}[/]: {escape(why)}")
+        console.print(f"secrets: {len(built)} integration(s) ready, {len(problems)} cannot be built")
+        if problems:
+            raise typer.Exit(1)
 
 
 @app.command("test")

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from lakesentinel.cli.common import console, context, emit_json
+from lakesentinel.cli.common import console, context, emit_json, settings
 
 app = typer.Typer(help="Run the pipeline: continuously (the monitor) or once, draining what is there "
                        "(--scheduled, availableNow).", no_args_is_help=True)
@@ -92,19 +92,40 @@ def all_streams(
     from lakesentinel.logs import configure
     from lakesentinel.monitor import MonitorOptions
 
+    from lakesentinel.streams.lease import StreamsLease
+
     configure()
-    monitor = context().monitor(MonitorOptions(scheduled=scheduled, tables=_tables(tables),
-                                               detectors=not no_detectors, worker=not no_actions))
-    if scheduled:
-        results = monitor.run_once()
-        summary = {name: _brief(result) for name, result in results.items()}
-        console.print(f"scheduled run done: {len(summary)} stream(s) and task(s)")
+    cfg = settings()
+    lease = StreamsLease(cfg, "scheduled" if scheduled else "continuous")
+    holder = lease.try_acquire()
+    if scheduled and holder is not None:
+        # The same checkpoints must never run twice at once; the other run keeps the streams current.
+        console.print(f"{holder.describe()} holds the streams; this scheduled run leaves them to it")
         if as_json:
-            emit_json(summary)
+            emit_json({"skipped": True, "holder": holder.describe()})
         return
-    stop = _stop_event(duration)
-    console.print("monitor running; SIGTERM or Ctrl-C stops it cleanly")
-    monitor.run(stop)
+    stop = None if scheduled else _stop_event(duration)
+    while holder is not None:
+        console.print(f"waiting for {holder.describe()} to finish with the streams")
+        if stop.wait(min(30.0, lease.ttl_s / 3)):
+            return
+        holder = lease.try_acquire()
+    lease.keep()
+    try:
+        # The running monitor builds gold on its interval; a scheduled job builds it as its own task.
+        monitor = context().monitor(MonitorOptions(scheduled=scheduled, tables=_tables(tables), gold=not scheduled,
+                                                   detectors=not no_detectors, worker=not no_actions))
+        if scheduled:
+            results = monitor.run_once()
+            summary = {name: _brief(result) for name, result in results.items()}
+            console.print(f"scheduled run done: {len(summary)} stream(s) and task(s)")
+            if as_json:
+                emit_json(summary)
+            return
+        console.print("monitor running; SIGTERM or Ctrl-C stops it cleanly")
+        monitor.run(stop)
+    finally:
+        lease.release()
 
 
 def register(root: typer.Typer) -> None:

@@ -22,6 +22,7 @@ from sqlglot import exp
 from lakesentinel.errors import LakeSentinelError
 from lakesentinel.gold.config import GoldSettings
 from lakesentinel.lakehouse import LAYERS, Lakehouse, quote
+from lakesentinel.session import session_key
 from lakesentinel.settings import Settings
 from lakesentinel.sources.types import diff_schemas, parse_type
 
@@ -198,7 +199,7 @@ def apply_table(spark: SparkSession, cfg: Settings, settings: GoldSettings, ddl:
     lh = Lakehouse(cfg)
     name = lh.create_table(spark, ddl.name, ", ".join(c.ddl for c in ddl.columns), properties=ddl.properties,
                            comment=ddl.comment, **ddl.layout(settings))
-    done = (spark.sparkContext.applicationId, name, lh.location(name), ddl.version)
+    done = (session_key(spark), name, lh.location(name), ddl.version)
     if done in _APPLIED:
         return name
     stored = _stored_version(spark, name)
@@ -238,7 +239,7 @@ def apply_views(spark: SparkSession, cfg: Settings, refresh: bool = False) -> li
     for ddl in all_table_ddl(cfg):
         lh.ensure(spark, ddl.name)
     views = all_view_ddl(cfg)
-    app = spark.sparkContext.applicationId
+    app = session_key(spark)
     for view in views:
         done = (app, view.name, view.statement)
         if done in _CREATED_VIEWS and not refresh and spark.catalog.tableExists(view.name):

@@ -12,6 +12,7 @@ from lakesentinel.gold.config import GoldSettings, load_gold_settings
 from lakesentinel.gold.dimensions import dimension_tasks, extend_calendar
 from lakesentinel.gold.facts import fact_tasks
 from lakesentinel.gold.task import Build, GoldTask, TaskResult
+from lakesentinel.session import scheduler_pool
 from lakesentinel.settings import Settings
 from lakesentinel.streams.supervisor import Supervisor
 
@@ -59,5 +60,9 @@ def run_gold(spark: SparkSession, cfg: Settings, full: bool = False, settings: G
 
 
 def add_gold(supervisor: Supervisor, spark: SparkSession, cfg: Settings) -> Supervisor:
-    supervisor.add_task("gold.build", lambda: run_gold(spark, cfg).summary(), load_gold_settings(cfg).interval_s)
+    def build() -> dict:
+        with scheduler_pool(spark, "background"):  # like silver, gold yields to landing and scoring
+            return run_gold(spark, cfg).summary()
+
+    supervisor.add_task("gold.build", build, load_gold_settings(cfg).interval_s)
     return supervisor

@@ -26,13 +26,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
+SECRET_SCOPE_VARIABLE = "LAKESENTINEL_SECRET_SCOPE"  # the deployment's scope (the bundle's secret_scope)
+
+
 class DatabricksSecret(_Strict):
-    scope: str
+    scope: str | None = None  # None: the deployment's scope, LAKESENTINEL_SECRET_SCOPE (--secret-scope)
     key: str
+
+    def resolved_scope(self) -> str:
+        scope = self.scope or os.environ.get(SECRET_SCOPE_VARIABLE, "")
+        if not scope:
+            raise ConfigError(f"Databricks secret '{self.key}' names no scope and {SECRET_SCOPE_VARIABLE} "
+                              "is not set (lakesentinel --secret-scope NAME)")
+        return scope
 
 
 class SecretRef(_Strict):
-    """Where a secret comes from: ``{env: NAME}`` or ``{secret: {scope: S, key: K}}``."""
+    """Where a secret comes from: ``{env: NAME}`` or ``{secret: {scope: S, key: K}}`` (scope optional)."""
 
     env: str | None = None
     secret: DatabricksSecret | None = None
@@ -52,7 +62,9 @@ class SecretRef(_Strict):
         return self
 
     def describe(self) -> str:
-        return f"environment variable {self.env}" if self.env else f"Databricks secret {self.secret.scope}/{self.secret.key}"
+        if self.env:
+            return f"environment variable {self.env}"
+        return f"Databricks secret {self.secret.scope or '$' + SECRET_SCOPE_VARIABLE}/{self.secret.key}"
 
     def resolve(self) -> str:
         """The secret's value, registered for redaction before anyone can log it."""
@@ -61,11 +73,30 @@ class SecretRef(_Strict):
             if not value:
                 raise ConfigError(f"receiver secret: environment variable {self.env} is not set")
         else:
-            from databricks.sdk import WorkspaceClient
-
-            value = WorkspaceClient().dbutils.secrets.get(self.secret.scope, self.secret.key)
+            value = read_databricks_secret(self.secret.resolved_scope(), self.secret.key)
         register_secret(value)
         return value
+
+
+def read_databricks_secret(scope: str, key: str) -> str:
+    """One secret through the workspace's secrets API (the job's own credentials on Databricks)."""
+    import base64
+
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.errors import NotFound, PermissionDenied
+
+    try:
+        reply = WorkspaceClient().secrets.get_secret(scope, key)
+    except NotFound:
+        raise ConfigError(f"Databricks secret scope '{scope}' has no key '{key}' (or the scope does not exist): "
+                          f"databricks secrets put-secret {scope} {key}") from None
+    except PermissionDenied:
+        raise ConfigError(f"Databricks secret scope '{scope}': no READ permission for key '{key}' "
+                          f"(databricks secrets put-acl {scope} <principal> READ)") from None
+    value = base64.b64decode(reply.value or "").decode()
+    if not value:
+        raise ConfigError(f"Databricks secret {scope}/{key} is empty")
+    return value
 
 
 class SlackConfig(_Strict):

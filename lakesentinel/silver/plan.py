@@ -9,7 +9,7 @@ from lakesentinel.silver.dimensions import dimension_tasks
 from lakesentinel.silver import events, runs
 from lakesentinel.silver.task import SilverTask, TaskResult
 from lakesentinel.silver.usage import UsageTask
-from lakesentinel.streams.bronze import scheduler_pool
+from lakesentinel.session import scheduler_pool
 from lakesentinel.streams.supervisor import Supervisor
 
 

@@ -10,7 +10,6 @@ the checkpoint guarantees nothing is lost. Hooks run on the same micro-batch bef
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -21,6 +20,7 @@ from pyspark.sql.streaming import StreamingQuery
 
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.logs import get_logger
+from lakesentinel.session import scheduler_pool, use_pool
 from lakesentinel.settings import Settings
 from lakesentinel.sources.system_tables import SYSTEM_TABLES
 from lakesentinel.sources.types import parse_columns
@@ -130,7 +130,7 @@ class BronzeSink:
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         self._ready.wait()
         # Jobs started from this callback thread would not inherit the query's pool otherwise.
-        batch.sparkSession.sparkContext.setLocalProperty("spark.scheduler.pool", HOT_POOL)
+        use_pool(batch.sparkSession, HOT_POOL)
         if self.hooks:
             batch = batch.persist()
         try:
@@ -162,18 +162,6 @@ def start_bronze_stream(spark: SparkSession, cfg: Settings, system_table: str, *
                  .option("checkpointLocation", lh.checkpoint(name)).trigger(**trigger(cfg, name, scheduled)).start())
     sink.bind(query)
     return query
-
-
-@contextmanager
-def scheduler_pool(spark: SparkSession, pool: str):
-    """Jobs (and streams started) in this block run in ``pool`` of the FAIR scheduler."""
-    sc = spark.sparkContext
-    previous = sc.getLocalProperty("spark.scheduler.pool")
-    sc.setLocalProperty("spark.scheduler.pool", pool)
-    try:
-        yield
-    finally:
-        sc.setLocalProperty("spark.scheduler.pool", previous)
 
 
 def bronze_changes(spark: SparkSession, cfg: Settings, system_table: str,

@@ -8,7 +8,8 @@ from pyspark.sql import SparkSession
 
 from lakesentinel.settings import Settings
 from lakesentinel.streams.batch_ingest import BATCH_INGEST
-from lakesentinel.streams.bronze import HOT_POOL, Hook, scheduler_pool, start_bronze_stream
+from lakesentinel.session import scheduler_pool
+from lakesentinel.streams.bronze import HOT_POOL, Hook, start_bronze_stream
 from lakesentinel.streams.supervisor import Supervisor
 from lakesentinel.streams.triggers import interval_seconds
 

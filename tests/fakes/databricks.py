@@ -67,3 +67,32 @@ class FakeDatabricks(FakeServer):
     def active(self, kind: str) -> list[dict]:
         store = self.queries if kind == "queries" else self.alerts
         return [o for o in store.values() if o["lifecycle_state"] == "ACTIVE"]
+
+
+class FakeSecrets(FakeServer):
+    """The workspace secrets API (``GET /api/2.0/secrets/get``): values base64, errors as Databricks sends them."""
+
+    def __init__(self, secrets: dict[tuple[str, str], str], token: str = "dapi-fake-token-0123"):
+        super().__init__()
+        self.secrets, self.token = dict(secrets), token
+
+    def error_body(self, status: int) -> dict:
+        return {"error_code": _CODES.get(status, "UNKNOWN"), "message": f"fake databricks: http {status}"}
+
+    def handle(self, req: Request) -> Reply:
+        import base64
+
+        if req.path.startswith("/.well-known/"):
+            return Reply(404, {"error_code": "ENDPOINT_NOT_FOUND", "message": "Not found"})
+        if req.headers.get("authorization") != f"Bearer {self.token}":
+            return Reply(401, {"error_code": "UNAUTHENTICATED", "message": "Invalid access token."})
+        if req.method != "GET" or req.path != "/api/2.0/secrets/get":
+            return Reply(404, {"error_code": "ENDPOINT_NOT_FOUND", "message": f"No API found for '{req.method} {req.path}'"})
+        scope, key = req.query.get("scope", [""])[0], req.query.get("key", [""])[0]
+        if not any(s == scope for s, _ in self.secrets):
+            return Reply(404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": f"Scope {scope} does not exist!"})
+        if (scope, key) not in self.secrets:
+            return Reply(404, {"error_code": "RESOURCE_DOES_NOT_EXIST",
+                               "message": f"Failed to get secret {key} for scope {scope}."})
+        value = base64.b64encode(self.secrets[(scope, key)].encode()).decode()
+        return Reply(200, {"key": key, "value": value})
