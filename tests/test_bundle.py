@@ -1,60 +1,109 @@
-"""The Databricks bundle in jobs/ is well-formed: every job parses as a bundle Job resource."""
+"""The bundle in jobs/, resolved for each target as the Databricks CLI resolves it, against the CLI's own
+JSON Schema; what the deployment needs from it (paths, pauses, catalog, secrets, root path)."""
 
-
-import pytest
-import yaml
-from databricks.bundles.jobs import Job
-
+import json
 from pathlib import Path
 
-BUNDLE = Path(__file__).resolve().parents[1] / "jobs"
+import jsonschema
+import pytest
+from databricks.bundles.jobs import Job
+
+from tests.bundle_config import SCHEMA, build_output, resolve, targets, task_order, wheel_globs
+
+TARGETS = targets()
 
 
-def _resources() -> dict[str, dict]:
-    root = yaml.safe_load((BUNDLE / "databricks.yml").read_text())
-    jobs = {}
-    for pattern in root["include"]:
-        for path in sorted(BUNDLE.glob(pattern)):
-            jobs.update(yaml.safe_load(path.read_text())["resources"].get("jobs", {}))
-    return jobs
+def _validator():
+    # The schema's interpolation patterns use \p{L} and \p{N} (Go regexp); Python's re spells them so.
+    text = SCHEMA.read_text().replace(r"[\\p{L}\\p{N}]", r"[^\\W_]").replace(r"\\p{L}", r"[^\\W\\d_]")
+    schema = json.loads(text)
+
+    def deprecated(validator, value, instance, subschema):
+        if value:
+            yield jsonschema.ValidationError(f"deprecated field: {subschema.get('description', '')[:80]}")
+
+    cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"deprecated": deprecated})
+    return cls(schema)
 
 
-def test_bundle_has_dev_and_prod_targets_and_declares_its_variables():
-    root = yaml.safe_load((BUNDLE / "databricks.yml").read_text())
-    assert set(root["targets"]) == {"dev", "prod"}
-    assert root["targets"]["prod"]["mode"] == "production"
-    text = "".join(p.read_text() for p in [BUNDLE / "databricks.yml", *BUNDLE.glob("resources/*.yml")])
-    used = {v.split("}")[0] for v in text.split("${var.")[1:]}
-    assert used <= set(root["variables"]), used - set(root["variables"])
+def test_the_bundle_has_dev_and_prod():
+    assert set(TARGETS) == {"dev", "prod"}
 
 
-@pytest.mark.parametrize("key", sorted(_resources()))
-def test_every_job_is_a_valid_bundle_job(key):
-    job = Job.from_dict(_resources()[key])  # raises on unknown or missing fields
-    assert job.as_dict()["tasks"], key
-    for task in job.as_dict()["tasks"]:
-        params = task["python_wheel_task"]["parameters"]
-        assert params[:2] == ["--env", "${bundle.target}"]
+@pytest.mark.parametrize("target", TARGETS)
+def test_each_target_resolves_and_fits_the_clis_schema_with_no_deprecated_field(target):
+    config, _ = resolve(target)
+    errors = sorted(_validator().iter_errors(config), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in errors)
+    for key, job in config["resources"]["jobs"].items():
+        Job.from_dict(job)  # the SDK's typed job model takes it too
 
 
-def test_the_jobs_the_issue_asks_for_are_there():
-    jobs = _resources()
+def test_a_deprecated_field_is_caught(monkeypatch):
+    config, _ = resolve("dev")
+    env = config["resources"]["jobs"]["lakesentinel_health"]["environments"][0]["spec"]
+    env["client"] = "2"
+    assert any("deprecated" in e.message or e.context for e in _validator().iter_errors(config))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_wheel_path_finds_what_the_build_makes(target):
+    config, defined_in = resolve(target)
+    out = build_output(config)
+    assert out == Path(__file__).resolve().parents[1] / "dist"
+    assert config["artifacts"]["lakesentinel"]["build"].split()[-1] == "."  # the repository itself
+    for job, globs in wheel_globs(config, defined_in).items():
+        assert globs and all(g == out / "*.whl" for g in globs), (job, globs)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_task_gets_the_catalog_the_files_and_the_secret_scope(target):
+    config, _ = resolve(target)
+    variables = {n: v["default"] for n, v in config["variables"].items()}
+    for key, job in config["resources"]["jobs"].items():
+        for task in task_order(job):
+            params = task["python_wheel_task"]["parameters"]
+            assert params[:4] == [f"--env={target}", f"--catalog={variables['catalog']}",
+                                  f"--files={variables['files_dir']}", f"--secret-scope={variables['secret_scope']}"]
+            assert not any("LAKESENTINEL" in json.dumps(c) for c in job.get("job_clusters", [])), key
+
+
+def test_dev_starts_nothing_and_prod_runs_everything():
+    for target, status in (("dev", "PAUSED"), ("prod", "UNPAUSED")):
+        config, _ = resolve(target)
+        for key, job in config["resources"]["jobs"].items():
+            trigger = job.get("schedule") or job.get("continuous")
+            assert trigger["pause_status"] == status, (target, key)
+    prod, _ = resolve("prod")
+    assert prod["workspace"]["root_path"].startswith("/Workspace/Shared/")
+    assert prod["run_as"]["service_principal_name"]
+
+
+def test_the_jobs_the_deployment_needs_are_there():
+    jobs = resolve("prod")[0]["resources"]["jobs"]
     monitor = jobs["lakesentinel_monitor"]
-    assert monitor["continuous"]["pause_status"] == "UNPAUSED"
-    assert monitor["tasks"][0]["python_wheel_task"]["parameters"][2:] == ["stream", "all"]
-    daily = jobs["lakesentinel_daily_refresh"]["schedule"]
-    assert (daily["quartz_cron_expression"], daily["timezone_id"]) == ("0 30 5 * * ?", "Asia/Kolkata")
+    assert "continuous" in monitor and monitor["tasks"][0]["python_wheel_task"]["parameters"][4:] == ["stream", "all"]
+    daily = jobs["lakesentinel_daily_refresh"]
+    assert (daily["schedule"]["quartz_cron_expression"], daily["schedule"]["timezone_id"]) == ("0 30 5 * * ?", "Asia/Kolkata")
+    assert [t["task_key"] for t in task_order(daily)] == ["drain_streams", "build_gold"]
+    # Serverless (Spark Connect) for gold, maintenance and health; classic where streams keep driver state.
+    for key, task_key in (("lakesentinel_daily_refresh", "build_gold"), ("lakesentinel_maintenance", "optimize_and_vacuum"),
+                          ("lakesentinel_health", "health")):
+        task = next(t for t in jobs[key]["tasks"] if t["task_key"] == task_key)
+        assert "environment_key" in task and "job_cluster_key" not in task
     assert "maintain" in jobs["lakesentinel_maintenance"]["tasks"][0]["python_wheel_task"]["parameters"]
     assert "health" in jobs["lakesentinel_health"]["tasks"][0]["python_wheel_task"]["parameters"]
 
 
-def test_the_app_is_a_valid_bundle_app_that_queries_as_the_signed_in_user():
-    from databricks.bundles.apps import App
+def test_every_secret_the_shipped_routes_use_is_created_in_the_deploy_guide():
+    import re
 
-    spec = yaml.safe_load((BUNDLE / "resources" / "app.yml").read_text())["resources"]["apps"]["lakesentinel_platform_health"]
-    App.from_dict(spec)  # raises on unknown or missing fields
-    assert "sql" in spec["user_api_scopes"]
-    warehouse = next(r for r in spec["resources"] if "sql_warehouse" in r)
-    assert {"name": "DATABRICKS_WAREHOUSE_ID", "value_from": warehouse["name"]} in spec["config"]["env"]
-    source = (BUNDLE / spec["source_code_path"]).resolve()
-    assert (source / "app.yaml").is_file() and (source / "requirements.txt").is_file()
+    import yaml
+
+    from lakesentinel.settings import SHIPPED_DIR
+
+    routes = yaml.safe_load((SHIPPED_DIR / "config" / "routes.yaml").read_text())
+    keys = set(re.findall(r"'key': '([^']+)'", str(routes["receivers"])))
+    guide = (Path(__file__).resolve().parents[1] / "docs" / "deploy.md").read_text()
+    created = set(re.findall(r"databricks secrets put-secret \$SCOPE ([a-z0-9-]+)", guide))
+    assert keys and keys <= created, keys - created
