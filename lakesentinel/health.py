@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 
-from delta.tables import DeltaTable
 from pyspark.sql import SparkSession, Window
 from pyspark.sql import functions as F
 
 from lakesentinel.lakehouse import Lakehouse
+from lakesentinel.lakehouse import history as delta_history
 from lakesentinel.settings import Settings
 from lakesentinel.streams.bronze import bronze_name
 
@@ -74,8 +74,7 @@ def _lag(spark: SparkSession, cfg: Settings, table: str, read_version: int | Non
     lh = Lakehouse(cfg)
     if not lh.exists(spark, table):
         return None, None
-    history = (DeltaTable.forName(spark, table).history(200).select("version", "timestamp")
-               .orderBy("version").collect())
+    history = delta_history(spark, table, 200).select("version", "timestamp").orderBy("version").collect()
     if not history:
         return None, None
     latest = history[-1]["version"]

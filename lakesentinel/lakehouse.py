@@ -150,3 +150,27 @@ class Lakehouse:
         if path:
             _LOCATIONS[key] = path
         return name
+
+
+# Delta operations in SQL rather than delta-spark's DeltaTable API, which reaches the JVM: the same
+# statements run on classic Spark and on Spark Connect (serverless compute).
+
+def history(spark: SparkSession, name: str, limit: int):
+    """The table's last ``limit`` commits (version, timestamp, ...), newest first."""
+    return spark.sql(f"DESCRIBE HISTORY {quote(name)} LIMIT {int(limit)}")
+
+
+def latest_version(spark: SparkSession, name: str) -> int:
+    return history(spark, name, 1).select("version").first()[0]
+
+
+def merge_into(spark: SparkSession, target: str, source, on: str, actions: str) -> None:
+    """``MERGE INTO target t USING source s ON on <actions>``, ``source`` a DataFrame."""
+    import uuid
+
+    view = f"merge_source_{uuid.uuid4().hex}"
+    source.createOrReplaceTempView(view)
+    try:
+        spark.sql(f"MERGE INTO {quote(target)} t USING {view} s ON {on} {actions}")
+    finally:
+        spark.catalog.dropTempView(view)

@@ -13,13 +13,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from lakesentinel.gold import ddl
 from lakesentinel.gold.keys import version_key
 from lakesentinel.gold.refs import REFS, SOURCES
+from lakesentinel.lakehouse import merge_into
 from lakesentinel.gold.snapshot import RebuildAll
 from lakesentinel.gold.task import Build, GoldTask, TaskResult
 from lakesentinel.silver.events import UUID
@@ -203,11 +203,10 @@ class UserDimension(GoldTask):
         else:
             seen = self._seen(changes).persist()
             n = seen.count()
-            (DeltaTable.forName(build.spark, target).alias("t").merge(seen.alias("s"), "t.user_name = s.user_name")
-             .whenMatchedUpdate(set={"user_id": "coalesce(t.user_id, s.user_id)",
-                                     "first_seen": "least(t.first_seen, s.first_seen)",
-                                     "last_seen": "greatest(t.last_seen, s.last_seen)"})
-             .whenNotMatchedInsertAll().execute())
+            merge_into(build.spark, target, seen, "t.user_name = s.user_name",
+                       "WHEN MATCHED THEN UPDATE SET user_id = coalesce(t.user_id, s.user_id), "
+                       "first_seen = least(t.first_seen, s.first_seen), last_seen = greatest(t.last_seen, s.last_seen) "
+                       "WHEN NOT MATCHED THEN INSERT *")
             seen.unpersist()
             mode = "incremental"
         build.snapshot.commit(self.name, sources, n)
@@ -235,8 +234,7 @@ def extend_calendar(build: Build, dates: list[int]) -> TaskResult:
     if not dates:
         return TaskResult(task, "unchanged", [], 0, time.perf_counter() - began)
     days = calendar(build, min(dates), max(dates))
-    (DeltaTable.forName(build.spark, target).alias("t").merge(days.alias("s"), "t.date_key = s.date_key")
-     .whenNotMatchedInsertAll().execute())
+    merge_into(build.spark, target, days, "t.date_key = s.date_key", "WHEN NOT MATCHED THEN INSERT *")
     return TaskResult(task, "incremental", [], len(dates), time.perf_counter() - began)
 
 

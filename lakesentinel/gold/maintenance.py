@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 
-from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from lakesentinel.errors import LakeSentinelError
@@ -84,13 +83,12 @@ def maintain(spark: SparkSession, cfg: Settings, layers: list[str] | None = None
         result = MaintenanceResult(name, zorder.get(name, []))
         try:
             if optimize:
-                builder = DeltaTable.forName(spark, name).optimize()
-                metrics = (builder.executeZOrderBy(*result.zorder_by) if result.zorder_by
-                           else builder.executeCompaction()).select("metrics.*").first()
+                zorder = f" ZORDER BY ({', '.join(f'`{c}`' for c in result.zorder_by)})" if result.zorder_by else ""
+                metrics = spark.sql(f"OPTIMIZE {quote(name)}{zorder}").select("metrics.*").first()
                 result.files_removed, result.files_added = metrics["numFilesRemoved"], metrics["numFilesAdded"]
             if vacuum:
                 result.files_vacuumed = spark.sql(f"VACUUM {quote(name)} RETAIN {retain_hours} HOURS DRY RUN").count()
-                DeltaTable.forName(spark, name).vacuum(float(retain_hours))
+                spark.sql(f"VACUUM {quote(name)} RETAIN {retain_hours} HOURS")
         except Exception as exc:  # one table's failure must not stop the rest
             result.error = str(exc).splitlines()[0]
         result.seconds = round(time.perf_counter() - began, 2)

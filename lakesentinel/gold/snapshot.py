@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from delta.tables import DeltaTable
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from lakesentinel.lakehouse import Lakehouse
+from lakesentinel.lakehouse import Lakehouse, latest_version, merge_into
 from lakesentinel.logs import get_logger
 from lakesentinel.settings import Settings
 from lakesentinel.streams.bronze import bronze_name, bronze_schema
@@ -66,7 +65,7 @@ class Snapshot:
     def _latest(self, name: str) -> int | None:
         if not self.lh.exists(self.spark, name):
             return None
-        return DeltaTable.forName(self.spark, name).history(1).select("version").first()[0]
+        return latest_version(self.spark, name)
 
     def version(self, name: str) -> int | None:
         self.pin([name])
@@ -109,15 +108,11 @@ class Snapshot:
             return
         update = self.spark.createDataFrame(pinned, "task string, source string, last_cdf_version bigint, "
                                                     "rows_written bigint")
-        (DeltaTable.forName(self.spark, self.offsets.table).alias("t")
-         .merge(update.alias("s"), "t.task = s.task AND t.source = s.source")
-         .whenMatchedUpdate(set={"last_cdf_version": "s.last_cdf_version", "updated_at": "current_timestamp()",
-                                 "rows_written": "s.rows_written"})
-         .whenNotMatchedInsert(values={"task": "s.task", "source": "s.source",
-                                       "last_cdf_version": "s.last_cdf_version",
-                                       "updated_at": "current_timestamp()", "rows_read": "0",
-                                       "rows_written": "s.rows_written"})
-         .execute())
+        merge_into(self.spark, self.offsets.table, update, "t.task = s.task AND t.source = s.source",
+                   "WHEN MATCHED THEN UPDATE SET last_cdf_version = s.last_cdf_version, "
+                   "updated_at = current_timestamp(), rows_written = s.rows_written "
+                   "WHEN NOT MATCHED THEN INSERT (task, source, last_cdf_version, updated_at, rows_read, rows_written) "
+                   "VALUES (s.task, s.source, s.last_cdf_version, current_timestamp(), 0, s.rows_written)")
         if self._offsets is not None:
             self._offsets.update({(t, n): v for t, n, v, _ in pinned})
 
