@@ -32,7 +32,9 @@ from tests.fakes.webhook import FakeWebhook
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
-RUNTIME_PACKAGES = ["pyspark[connect]==4.0.1", "delta-spark==4.0.1", "pandas", "pyarrow", "numpy"]
+# What a Databricks runtime ships; and delta-rs, which lakesentinel's ops tables use when they live under
+# a local storage_root as here (on Databricks, with managed tables, Spark writes them).
+RUNTIME_PACKAGES = ["pyspark[connect]==4.0.1", "delta-spark==4.0.1", "pandas", "pyarrow", "numpy", "deltalake"]
 SLACK_TOKEN, HOOK_SECRET = "xoxb-rehearsal-5150", "hmac-rehearsal-6160"
 
 RUNTIME = '''"""Stands in for the Databricks runtime running one python_wheel_task."""
