@@ -72,7 +72,7 @@ def test_dev_starts_nothing_and_prod_runs_everything():
     for target, status in (("dev", "PAUSED"), ("prod", "UNPAUSED")):
         config, _ = resolve(target)
         for key, job in config["resources"]["jobs"].items():
-            trigger = job.get("schedule") or job.get("continuous")
+            trigger = job.get("schedule") or job.get("continuous") or job.get("trigger")
             assert trigger["pause_status"] == status, (target, key)
     prod, _ = resolve("prod")
     assert prod["workspace"]["root_path"].startswith("/Workspace/Shared/")
