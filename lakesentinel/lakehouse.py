@@ -15,7 +15,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql.types import StructType
 
 from lakesentinel.errors import ConfigError
-from lakesentinel.session import session_key
+from lakesentinel.session_kind import session_key
 from lakesentinel.settings import Settings
 from lakesentinel.sources.types import schema_ddl
 

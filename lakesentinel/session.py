@@ -15,6 +15,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from lakesentinel.errors import SetupError
+from lakesentinel.session_kind import is_connect, session_key  # noqa: F401 - re-exported
 from lakesentinel.logs import get_logger
 from lakesentinel.settings import Settings, settings as current_settings
 
@@ -87,16 +88,6 @@ def _python() -> str:
 
 def _databricks_session(cfg: Settings) -> SparkSession:
     return SparkSession.getActiveSession() or SparkSession.builder.getOrCreate()
-
-
-def is_connect(spark: SparkSession) -> bool:
-    """A Spark Connect session (serverless compute): no SparkContext, RDDs or JVM behind it."""
-    return type(spark).__module__.startswith("pyspark.sql.connect")
-
-
-def session_key(spark: SparkSession) -> str:
-    """Identifies the Spark application (classic) or session (Connect), for per-process caches."""
-    return spark.session_id if is_connect(spark) else spark.sparkContext.applicationId
 
 
 def apply_conf(spark: SparkSession, cfg: Settings) -> None:

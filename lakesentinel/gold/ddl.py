@@ -22,7 +22,7 @@ from sqlglot import exp
 from lakesentinel.errors import LakeSentinelError
 from lakesentinel.gold.config import GoldSettings
 from lakesentinel.lakehouse import LAYERS, Lakehouse, quote
-from lakesentinel.session import session_key
+from lakesentinel.session_kind import session_key
 from lakesentinel.settings import Settings
 from lakesentinel.sources.types import diff_schemas, parse_type
 
