@@ -47,7 +47,8 @@ class Issue:
             where += f":{self.line}:{self.column}" if self.column else f":{self.line}"
         who = f" [{self.id}]" if self.id else ""
         key = f" key '{self.key}':" if self.key else ""
-        return f"{where}: {self.severity}{who}{key} {self.message} ({self.code})"
+        text = f"{self.severity}{who}{key} {self.message} ({self.code})"
+        return f"{where}: {text}" if where else text
 
     def to_dict(self) -> dict:
         return asdict(self)

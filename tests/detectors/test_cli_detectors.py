@@ -91,7 +91,7 @@ def test_score_csv_with_an_unknown_detector_lists_the_known_ones(tmp_path):
     _series(source, n=3)
     result = runner.invoke(app, ["detectors", "score-csv", "-d", "cost.nope", str(source), str(tmp_path / "o.csv")])
     assert isinstance(result.exception, DetectorSpecError)
-    assert "detector 'cost.nope': no such detector; configured: cost.cluster_hourly_cost" in str(result.exception)
+    assert "error [cost.nope] no such detector; configured: cost.cluster_hourly_cost" in str(result.exception)
 
 
 def test_bench_detectors_reports_every_shipped_model(shipped_specs):
