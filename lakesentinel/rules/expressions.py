@@ -31,6 +31,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from lakesentinel.rules import functions
+from lakesentinel.rules.patterns import like_problems, regex_problems
 from lakesentinel.sources.types import parse_type
 
 BOOL = T.BooleanType()
@@ -45,6 +46,42 @@ _REFUSED = {
     exp.Select: "subqueries", exp.Subquery: "subqueries", exp.Table: "table access", exp.Star: "`*`",
     exp.Window: "window functions", exp.Placeholder: "parameters", exp.Command: "commands",
 }
+# The node types an expression may hold, each with the method of _Checker that checks it (every
+# argument of a node must be checked or knowingly set aside, see _Checker.visit); any other type
+# is refused by name (``classify``).
+_HANDLERS: dict[type, str] = {
+    exp.Paren: "paren", exp.Column: "reference", exp.Dot: "reference", exp.Identifier: "reference",
+    exp.Bracket: "bracket", exp.Literal: "literal", exp.Boolean: "boolean_literal", exp.Null: "null",
+    exp.Var: "var", exp.Lambda: "lambda_outside", exp.And: "connective", exp.Or: "connective",
+    exp.Not: "negation", **{c: "comparison" for c in _COMPARISONS}, exp.Is: "is_", exp.In: "in_",
+    exp.Between: "between", exp.Like: "pattern_match", exp.ILike: "pattern_match",
+    exp.RegexpLike: "pattern_match", exp.RegexpILike: "pattern_match",
+    **{c: "arithmetic" for c in (*_ARITHMETIC, exp.Div, exp.Mod, exp.Neg)},
+    exp.Case: "case", exp.If: "if_", exp.Cast: "cast", exp.TryCast: "cast", exp.Anonymous: "anonymous",
+}
+
+# Caps that keep checking (and Spark's own parser) well inside Python's recursion limit and in
+# bounded time: sqlglot's parser recurses about fifteen frames per parenthesis.
+MAX_EXPRESSION_CHARS = 4000
+MAX_NESTING = 24  # parentheses and brackets inside one another
+MAX_DEPTH = 100  # levels of the parsed tree (a chain of 100 ORs is 100 deep)
+MAX_NODES = 3000
+
+
+def classify(kind: type) -> tuple[str, str]:
+    """("allowed", the checker's method) or ("refused", why) for any sqlglot expression type."""
+    if kind in _HANDLERS:
+        return "allowed", _HANDLERS[kind]
+    if functions.lookup(kind) is not None:
+        return "allowed", "function"
+    for refused, what in _REFUSED.items():
+        if issubclass(kind, refused):
+            return "refused", f"{what} are not allowed in a rule expression"
+    if issubclass(kind, _AGGREGATE_NODES):
+        return "refused", "aggregates (count, sum, ...) belong in `threshold`, not in a row expression"
+    if issubclass(kind, exp.Func):
+        return "refused", f"function {kind.__name__} is not allowed in rules"
+    return "refused", f"{kind.key} is not allowed in a rule expression"
 
 
 @dataclass
@@ -90,9 +127,16 @@ class Scope:
 
 
 def parse(text: str) -> exp.Expression:
-    """Parse one SQL expression; ExpressionProblems on a syntax error (with its offset)."""
+    """Parse one SQL expression; ExpressionProblems on a syntax error (with its offset) or one too big."""
     if not isinstance(text, str) or not text.strip():
         raise ExpressionProblems([Problem("syntax", "expected an SQL expression, got an empty value", 0)])
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise ExpressionProblems([Problem("too-large", f"the expression is {len(text):,} characters long (at most "
+                                                       f"{MAX_EXPRESSION_CHARS:,}): split it into fields", 0)])
+    nesting, offset = _nesting(text)
+    if nesting > MAX_NESTING:
+        raise ExpressionProblems([Problem("too-deep", f"parentheses nest more than {MAX_NESTING} deep: split the "
+                                                      "expression into fields or selections", offset)])
     try:
         trees = sqlglot.parse(text, read="spark")
     except ParseError as exc:
@@ -105,10 +149,46 @@ def parse(text: str) -> exp.Expression:
         raise ExpressionProblems(problems) from None
     except TokenError as exc:
         raise ExpressionProblems([Problem("syntax", f"syntax error: {exc}", 0)]) from None
+    except RecursionError:
+        raise ExpressionProblems([Problem("too-deep", "the expression nests too deeply to check", 0)]) from None
     trees = [t for t in trees if t is not None]
     if len(trees) != 1:
         raise ExpressionProblems([Problem("syntax", "expected one expression, found several statements", 0)])
+    depth, nodes = tree_size(trees[0])
+    if depth > MAX_DEPTH or nodes > MAX_NODES:
+        raise ExpressionProblems([Problem("too-large", f"the expression is {depth} levels deep with {nodes} parts "
+                                                       f"(at most {MAX_DEPTH} levels and {MAX_NODES} parts): use "
+                                                       "IN (...) for lists of values, or split it into fields", 0)])
     return trees[0]
+
+
+def _nesting(text: str) -> tuple[int, int]:
+    """Deepest nesting of ( and [ outside quotes, and where it first got that deep."""
+    deepest, at, depth, quote = 0, 0, 0, ""
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"`":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+            if depth > deepest:
+                deepest, at = depth, i
+        elif ch in ")]":
+            depth -= 1
+    return deepest, at
+
+
+def tree_size(tree: exp.Expression) -> tuple[int, int]:
+    """Depth and node count of a tree, without recursion."""
+    deepest, count, stack = 0, 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.iter_expressions())
+    return deepest, count
 
 
 def _offset_of(text: str, line: int | None, col: int | None) -> int | None:
@@ -145,9 +225,17 @@ def spark_type(dt: exp.DataType) -> T.DataType | None:
 
 def check(source: str | exp.Expression, scope: Scope, *, boolean: bool = False) -> Checked:
     """Check (and rewrite) one row-level expression; raise ExpressionProblems listing every problem."""
-    tree = parse(source) if isinstance(source, str) else source.copy()
+    tree = parse(source) if isinstance(source, str) else source
+    depth, nodes = tree_size(tree)
+    if depth > MAX_DEPTH or nodes > MAX_NODES:
+        raise ExpressionProblems([Problem("too-large", f"the expression is {depth} levels deep with {nodes} parts "
+                                                       f"(at most {MAX_DEPTH} and {MAX_NODES})", 0)])
+    tree = tree.copy()
     checker = _Checker(scope)
-    tree, dtype = checker.visit(tree)
+    try:
+        tree, dtype = checker.visit(tree)
+    except RecursionError:
+        raise ExpressionProblems([Problem("too-deep", "the expression nests too deeply to check", 0)]) from None
     if boolean and not is_boolean(dtype) and not checker.problems:
         checker.problem("not-boolean", f"must be true or false, but this is a {type_name(dtype)}", tree)
     if checker.problems:
@@ -176,126 +264,185 @@ class _Checker:
         self.problems: list[Problem] = []
         self.reads: set[str] = set()
         self.lambdas: dict[str, T.DataType | None] = {}
+        self.seen: set[int] = set()  # ids of the nodes checked or knowingly set aside
+        self.depth = 0
 
     def problem(self, code: str, message: str, node: exp.Expression | None) -> None:
         self.problems.append(Problem(code, message, node_offset(node) if node is not None else None))
 
     # ---- dispatch ---------------------------------------------------------------------------
     def visit(self, node: exp.Expression) -> tuple[exp.Expression, T.DataType | None]:
-        start = node_offset(node)
-        new, dt = self._visit(node)
-        if new is not node and start is not None and "start" not in (new.meta or {}):
-            new.meta["start"] = start  # errors found later (comparisons) still point at the text
-        return new, dt
+        self.seen.add(id(node))
+        self.depth += 1
+        try:
+            start = node_offset(node)
+            children = list(node.iter_expressions())
+            new, dt = self._visit(node)
+            # Complete by construction: a part of the node that its handler neither checked nor
+            # knowingly set aside is refused, so a handler that forgets an argument cannot open a hole.
+            for child in children:
+                if id(child) not in self.seen:
+                    self.seen.add(id(child))
+                    self.problem("refused", f"`{_shown(child)}` ({child.key}) inside {node.key} is not allowed "
+                                            "in a rule expression", child)
+            if new is not node and start is not None and "start" not in (new.meta or {}):
+                new.meta["start"] = start  # errors found later (comparisons) still point at the text
+            return new, dt
+        finally:
+            self.depth -= 1
+
+    def inert(self, node: exp.Expression) -> None:
+        """Set aside a part that holds no expression to check (a cast's type, a date unit, a lambda's names)."""
+        self.seen.update(id(n) for n in node.walk())
 
     def _visit(self, node: exp.Expression) -> tuple[exp.Expression, T.DataType | None]:
-        for kind, what in _REFUSED.items():
-            if isinstance(node, kind):
-                self.problem("refused", f"{what} are not allowed in a rule expression", node)
-                return node, None
-        if isinstance(node, _AGGREGATE_NODES):
-            self.problem("aggregate", "aggregates (count, sum, ...) belong in `threshold`, not in a row expression", node)
+        verdict, how = classify(type(node))
+        if verdict == "refused":
+            code = "aggregate" if how.startswith("aggregates") else \
+                "function" if how.startswith("function") else "refused"
+            if code == "function":
+                how = (f"function `{_function_name(node)}` is not allowed in rules (allowed: "
+                       f"{', '.join(functions.names())})")
+            elif code == "refused":
+                how = f"{how} (`{_shown(node)}`)"
+            self.problem(code, how, node)
+            self.inert(node)
             return node, None
-        if isinstance(node, exp.Paren):
-            inner, dt = self.visit(node.this)
-            node.set("this", inner)
-            return node, dt
-        if isinstance(node, (exp.Column, exp.Dot, exp.Identifier)):
-            return self.reference(node)
-        if isinstance(node, exp.Bracket):
-            return self.bracket(node)
-        if isinstance(node, exp.Literal):
-            if node.is_string:
-                return node, STRING
-            return node, T.DoubleType() if any(c in node.this for c in ".eE") else T.LongType()
-        if isinstance(node, exp.Boolean):
+        return getattr(self, how)(node)
+
+    # ---- leaves and simple nodes ------------------------------------------------------------
+    def paren(self, node: exp.Paren) -> tuple[exp.Expression, T.DataType | None]:
+        inner, dt = self.visit(node.this)
+        node.set("this", inner)
+        return node, dt
+
+    def literal(self, node: exp.Literal) -> tuple[exp.Expression, T.DataType | None]:
+        if node.is_string:
+            return node, STRING
+        return node, T.DoubleType() if any(c in node.this for c in ".eE") else T.LongType()
+
+    def boolean_literal(self, node: exp.Boolean) -> tuple[exp.Expression, T.DataType | None]:
+        return node, BOOL
+
+    def null(self, node: exp.Null) -> tuple[exp.Expression, T.DataType | None]:
+        return node, T.NullType()
+
+    def var(self, node: exp.Var) -> tuple[exp.Expression, T.DataType | None]:
+        self.problem("unknown-name", f"unknown name `{node.name}`", node)
+        return node, None
+
+    def lambda_outside(self, node: exp.Lambda) -> tuple[exp.Expression, T.DataType | None]:
+        self.problem("refused", "a lambda (x -> ...) is only allowed as the second argument of "
+                                "exists, forall, filter or transform", node)
+        self.inert(node)
+        return node, None
+
+    def connective(self, node: exp.Expression) -> tuple[exp.Expression, T.DataType | None]:
+        for key in ("this", "expression"):
+            child, dt = self.visit(node.args[key])
+            node.set(key, child)
+            self.expect_boolean(dt, child, f"both sides of {node.key.upper()}")
+        return node, BOOL
+
+    def negation(self, node: exp.Not) -> tuple[exp.Expression, T.DataType | None]:
+        child, dt = self.visit(node.this)
+        node.set("this", child)
+        self.expect_boolean(dt, child, "NOT")
+        return node, BOOL
+
+    def comparison(self, node: exp.Expression) -> tuple[exp.Expression, T.DataType | None]:
+        left, lt = self.visit(node.this)
+        right, rt = self.visit(node.expression)
+        node.set("this", left)
+        node.set("expression", right)
+        self.comparable(left, lt, right, rt)
+        return node, BOOL
+
+    def is_(self, node: exp.Is) -> tuple[exp.Expression, T.DataType | None]:
+        child, _ = self.visit(node.this)
+        node.set("this", child)
+        right = node.expression
+        if not isinstance(right, (exp.Null, exp.Boolean)):
+            self.problem("refused", "IS takes NULL, TRUE or FALSE on its right side", right)
+            self.inert(right)
             return node, BOOL
-        if isinstance(node, exp.Null):
-            return node, T.NullType()
-        if isinstance(node, (exp.And, exp.Or)):
-            for key in ("this", "expression"):
-                child, dt = self.visit(node.args[key])
-                node.set(key, child)
-                self.expect_boolean(dt, child, f"both sides of {node.key.upper()}")
+        self.visit(right)
+        return node, BOOL
+
+    def in_(self, node: exp.In) -> tuple[exp.Expression, T.DataType | None]:
+        if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
+            self.problem("refused", "IN takes a list of values, not a subquery", node)
+            self.inert(node)
             return node, BOOL
-        if isinstance(node, exp.Not):
-            child, dt = self.visit(node.this)
-            node.set("this", child)
-            self.expect_boolean(dt, child, "NOT")
-            return node, BOOL
-        if isinstance(node, _COMPARISONS):
-            left, lt = self.visit(node.this)
-            right, rt = self.visit(node.expression)
-            node.set("this", left)
-            node.set("expression", right)
-            self.comparable(left, lt, right, rt)
-            return node, BOOL
-        if isinstance(node, exp.Is):
-            child, _ = self.visit(node.this)
-            node.set("this", child)
-            return node, BOOL
-        if isinstance(node, exp.In):
-            if node.args.get("query") or node.args.get("unnest") or node.args.get("field"):
-                self.problem("refused", "IN takes a list of values, not a subquery", node)
-                return node, BOOL
-            left, lt = self.visit(node.this)
-            node.set("this", left)
-            values = []
-            for value in node.expressions:
-                v, vt = self.visit(value)
-                self.comparable(left, lt, v, vt)
-                values.append(v)
-            node.set("expressions", values)
-            return node, BOOL
-        if isinstance(node, exp.Between):
-            left, lt = self.visit(node.this)
-            node.set("this", left)
-            for key in ("low", "high"):
+        left, lt = self.visit(node.this)
+        node.set("this", left)
+        values = []
+        for value in node.expressions:
+            v, vt = self.visit(value)
+            self.comparable(left, lt, v, vt)
+            values.append(v)
+        node.set("expressions", values)
+        return node, BOOL
+
+    def between(self, node: exp.Between) -> tuple[exp.Expression, T.DataType | None]:
+        left, lt = self.visit(node.this)
+        node.set("this", left)
+        for key in ("low", "high"):
+            v, vt = self.visit(node.args[key])
+            node.set(key, v)
+            self.comparable(left, lt, v, vt)
+        return node, BOOL
+
+    def pattern_match(self, node: exp.Expression) -> tuple[exp.Expression, T.DataType | None]:
+        left, lt = self.visit(node.this)
+        right, rt = self.visit(node.expression)
+        node.set("this", left)
+        node.set("expression", right)
+        for side, dt in ((left, lt), (right, rt)):
+            if dt is not None and not isinstance(dt, (T.StringType, T.NullType)):
+                self.problem("type", f"pattern matching needs text, but this is a {type_name(dt)}", side)
+        is_like = isinstance(node, (exp.Like, exp.ILike))
+        self.literal_pattern(right, "like" if is_like else "regex", "LIKE" if is_like else "RLIKE")
+        return node, BOOL
+
+    def literal_pattern(self, node: exp.Expression, kind: str, where: str) -> None:
+        """A pattern must be literal text that passes the safety checks (it runs on every row)."""
+        if not (isinstance(node, exp.Literal) and node.is_string):
+            self.problem("pattern", f"the pattern of {where} must be literal text, so that it can be checked", node)
+            return
+        found = regex_problems(node.this) if kind == "regex" else like_problems(node.this)
+        for message in found:
+            self.problem("pattern", f"{where} pattern {node.this[:60]!r}: {message}", node)
+
+    def if_(self, node: exp.If) -> tuple[exp.Expression, T.DataType | None]:
+        cond, ct = self.visit(node.this)
+        node.set("this", cond)
+        self.expect_boolean(ct, cond, "IF's condition")
+        types = []
+        for key in ("true", "false"):
+            if node.args.get(key) is not None:
                 v, vt = self.visit(node.args[key])
                 node.set(key, v)
-                self.comparable(left, lt, v, vt)
-            return node, BOOL
-        if isinstance(node, (exp.Like, exp.ILike, exp.RegexpLike, exp.RegexpILike)):
-            left, lt = self.visit(node.this)
-            right, rt = self.visit(node.expression)
-            node.set("this", left)
-            node.set("expression", right)
-            for side, dt in ((left, lt), (right, rt)):
-                if dt is not None and not isinstance(dt, (T.StringType, T.NullType)):
-                    self.problem("type", f"pattern matching needs text, but this is a {type_name(dt)}", side)
-            return node, BOOL
-        if type(node) in _ARITHMETIC or isinstance(node, (exp.Div, exp.Mod, exp.Neg)):
-            return self.arithmetic(node)
-        if isinstance(node, exp.Case):
-            return self.case(node)
-        if isinstance(node, exp.If):
-            cond, ct = self.visit(node.this)
-            node.set("this", cond)
-            self.expect_boolean(ct, cond, "IF's condition")
-            types = []
-            for key in ("true", "false"):
-                if node.args.get(key) is not None:
-                    v, vt = self.visit(node.args[key])
-                    node.set(key, v)
-                    types.append(vt)
-            return node, functions._first(types)
-        if isinstance(node, (exp.Cast, exp.TryCast)):
-            child, _ = self.visit(node.this)
-            to = node.args["to"]
-            target = spark_type(to)
-            if target is None:
-                self.problem("type", f"cannot cast to {to.sql(dialect='spark')}", node)
-            return exp.TryCast(this=child, to=to, safe=True), target
-        if isinstance(node, exp.Var):
-            self.problem("unknown-name", f"unknown name `{node.name}`", node)
-            return node, None
-        if isinstance(node, exp.Anonymous) and node.name.lower() == "cidr_match":
+                types.append(vt)
+        return node, functions._first(types)
+
+    def cast(self, node: exp.Cast) -> tuple[exp.Expression, T.DataType | None]:
+        child, _ = self.visit(node.this)
+        to = node.args["to"]
+        self.inert(to)
+        for key, value in node.args.items():
+            if key not in ("this", "to", "safe") and isinstance(value, exp.Expression):
+                self.problem("refused", f"CAST ... {key.upper()} is not allowed in a rule expression", value)
+                self.inert(value)
+        target = spark_type(to)
+        if target is None:
+            self.problem("type", f"cannot cast to {to.sql(dialect='spark')}", node)
+        return exp.TryCast(this=child, to=to, safe=True), target
+
+    def anonymous(self, node: exp.Anonymous) -> tuple[exp.Expression, T.DataType | None]:
+        if node.name.lower() == "cidr_match":
             return self.cidr(node)
-        if isinstance(node, exp.Func) or functions.lookup(type(node)) is not None:
-            return self.function(node)
-        self.problem("refused", f"`{node.sql(dialect='spark')[:40]}` ({node.key}) is not allowed in a rule expression",
-                     node)
-        return node, None
+        return self.function(node)
 
     def expect_boolean(self, dt: T.DataType | None, node: exp.Expression, where: str) -> None:
         if not is_boolean(dt):
@@ -305,8 +452,10 @@ class _Checker:
     def reference(self, node: exp.Expression) -> tuple[exp.Expression, T.DataType | None]:
         parts = _parts(node)
         if parts is None:
-            self.problem("refused", f"unsupported reference `{node.sql(dialect='spark')}`", node)
+            self.problem("refused", f"unsupported reference `{_shown(node)}`", node)
+            self.inert(node)
             return node, None
+        self.inert(node)  # a name: nothing inside it runs
         head, rest = parts[0], parts[1:]
         if head in self.lambdas:
             base: exp.Expression = exp.to_identifier(head)
@@ -360,6 +509,7 @@ class _Checker:
         base, dt = self.visit(node.this)
         if len(node.expressions) != 1:
             self.problem("syntax", "use one key or index inside [ ]", node)
+            self.inert(node)
             return node, None
         key, kt = self.visit(node.expressions[0])
         if isinstance(dt, T.MapType):
@@ -430,6 +580,12 @@ class _Checker:
             node.set("this", subject)
         ifs = []
         for branch in node.args.get("ifs") or []:
+            self.seen.add(id(branch))
+            extra = [k for k, v in branch.args.items() if k not in ("this", "true") and isinstance(v, exp.Expression)]
+            if extra:
+                self.problem("refused", "a WHEN branch holds only a condition and a value", branch)
+                self.inert(branch)
+                continue
             cond, ct = self.visit(branch.this)
             if node.this is None:
                 self.expect_boolean(ct, cond, "WHEN")
@@ -455,20 +611,34 @@ class _Checker:
         if spec is None:
             self.problem("function", f"function `{shown}` is not allowed in rules (allowed: "
                                      f"{', '.join(functions.names())})", node)
+            self.inert(node)
             return node, None
         args = _arguments(node)
         if len(args) < spec.min_args or (spec.max_args is not None and len(args) > spec.max_args):
             want = str(spec.min_args) if spec.min_args == spec.max_args else \
                 f"{spec.min_args} to {spec.max_args}" if spec.max_args else f"at least {spec.min_args}"
             self.problem("arguments", f"{spec.name} takes {want} argument(s), got {len(args)}", node)
+            self.inert(node)
             return node, None
+        lambdas = [v for v in node.args.values() if isinstance(v, exp.Lambda)]
+        if lambdas and not spec.lambda_arg:
+            self.problem("refused", f"{spec.name} takes no lambda (x -> ...); lambdas are only allowed in "
+                                    "exists, forall, filter and transform", lambdas[0])
+            self.inert(node)
+            return node, None
+        if isinstance(node, (exp.RegexpExtract, exp.RegexpSplit)):
+            self.literal_pattern(node.expression, "regex", spec.name)
         types: list[T.DataType | None] = []
         for key, value in list(node.args.items()):
             if isinstance(value, exp.Lambda):
                 continue
-            if isinstance(value, exp.Var) and isinstance(node, exp.TimestampTrunc):
-                continue  # the unit of date_trunc
-            if isinstance(value, exp.Expression) and not isinstance(value, exp.DataType):
+            if isinstance(value, exp.Var) and isinstance(node, exp.TimestampTrunc) and key == "unit":
+                self.inert(value)  # the unit of date_trunc
+                continue
+            if isinstance(value, exp.DataType):
+                self.inert(value)
+                continue
+            if isinstance(value, exp.Expression):
                 child, dt = self.visit(value)
                 node.set(key, child)
                 types.append(dt)
@@ -487,6 +657,9 @@ class _Checker:
             element = types[0].elementType if types and isinstance(types[0], T.ArrayType) else None
             if types and types[0] is not None and element is None:
                 self.problem("type", f"{spec.name} needs an array, but this is a {type_name(types[0])}", node)
+            self.seen.add(id(lam))
+            for name in lam.expressions:
+                self.inert(name)
             names = [v.name for v in lam.expressions]
             saved = dict(self.lambdas)
             self.lambdas.update({n: element for n in names})
@@ -504,8 +677,10 @@ class _Checker:
         if len(args) != 2 or not (isinstance(args[1], exp.Literal) and args[1].is_string):
             self.problem("arguments", "cidr_match takes an address and a CIDR text, e.g. cidr_match(ip, '10.0.0.0/8')",
                          node)
+            self.inert(node)
             return node, None
         ip, dt = self.visit(args[0])
+        self.inert(args[1])
         if dt is not None and not isinstance(dt, T.StringType):
             self.problem("type", f"cidr_match needs an address as text, but this is a {type_name(dt)}", ip)
         try:
@@ -529,6 +704,19 @@ def _parts(node: exp.Expression) -> list[str] | None:
             return None
         return left + [right.name]
     return None
+
+
+def _shown(node: exp.Expression) -> str:
+    try:
+        return node.sql(dialect="spark")[:40]
+    except Exception:  # noqa: BLE001  (an empty node of an unusual type may not print)
+        return node.key
+
+
+def _function_name(node: exp.Expression) -> str:
+    if isinstance(node, exp.Anonymous):
+        return node.name.lower()
+    return node.sql_name().lower() if isinstance(node, exp.Func) else node.key
 
 
 def _arguments(node: exp.Func) -> list[exp.Expression]:
