@@ -131,6 +131,14 @@ class SilverSettings(_Strict):
     interval_s: float = Field(10.0, gt=0)  # how often the monitor runs the silver tasks
 
 
+class RuleSettings(_Strict):
+    """The rules engine on the hot path."""
+
+    # A micro-batch's rule evaluation is cancelled after this long; the rule at fault is quarantined
+    # and the batch lands without it (the backstop behind the static regex checks).
+    batch_budget_s: float = Field(120.0, gt=0)
+
+
 class SimulatorSettings(_Strict):
     ground_truth_table: str = "lakesentinel_sim.ground_truth"
 
@@ -153,6 +161,7 @@ class Settings(BaseSettings):
     hwm: HwmSettings = Field(default_factory=HwmSettings)
     simulator: SimulatorSettings = Field(default_factory=SimulatorSettings)
     silver: SilverSettings = Field(default_factory=SilverSettings)
+    rules: RuleSettings = Field(default_factory=RuleSettings)
     paths: PathSettings = Field(default_factory=PathSettings)
     mlflow: MlflowSettings = Field(default_factory=MlflowSettings)
     config_file: str = Field("", exclude=True)

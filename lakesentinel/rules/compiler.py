@@ -33,6 +33,7 @@ from lakesentinel.rules.expressions import (
 from lakesentinel.rules.issues import Issue
 from lakesentinel.rules.logsources import LOGSOURCES, LogSourceInfo
 from lakesentinel.rules.model import Rule, duration_seconds
+from lakesentinel.rules.patterns import like_problems
 from lakesentinel.yamlpos import Document
 
 if TYPE_CHECKING:
@@ -458,6 +459,8 @@ def _guards(rule: Rule, info: LogSourceInfo, scope: Scope, issues: _Issues) -> C
                 continue
             if "*" in text or "?" in text:
                 pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("*", "%").replace("?", "_")
+                for message in like_problems(pattern):
+                    issues.add("pattern", f"{text[:60]!r}: {message}", path + (i,))
                 options.append(exp.Like(this=target.ast.copy(), expression=exp.Literal.string(pattern)))
                 continue
             literal, problem = det._literal(value, target.dtype, path + (i,))

@@ -35,6 +35,7 @@ from sqlglot import exp
 from lakesentinel.rules.expressions import (
     BOOL, Checked, ExpressionProblems, Scope, check, cidr_sql, is_numeric, parse, type_name,
 )
+from lakesentinel.rules.patterns import like_problems, regex_problems
 
 MODIFIERS = ("contains", "startswith", "endswith", "re", "cidr", "gt", "gte", "lt", "lte", "neq", "exists",
              "ci", "all")
@@ -150,17 +151,19 @@ def _entry(target: Checked, mods: set[str], values: list, path: tuple,
                                                 f"this field is a {type_name(dt)}", path, key=True))
                 continue
             text = str(raw)
+            if kind == "re":
+                found = regex_problems(text)
+                if found:
+                    problems += [Located("pattern", f"|re {text[:60]!r}: {m}", where) for m in found]
+                    continue
+                # Lower-casing a pattern would change its classes (\\D is not \\d): ignore case in the regex.
+                pattern = f"(?i){text}" if ci else text
+                preds.append(exp.RegexpLike(this=field.copy(), expression=exp.Literal.string(pattern)))
+                continue
             subject = exp.Lower(this=field.copy()) if ci else field.copy()
             if ci:
                 text = text.lower()
-            if kind == "re":
-                try:
-                    re.compile(text)
-                except re.error as exc:
-                    problems.append(Located("value", f"not a valid regular expression: {exc}", where))
-                    continue
-                preds.append(exp.RegexpLike(this=subject, expression=exp.Literal.string(text)))
-            elif kind == "cidr":
+            if kind == "cidr":
                 try:
                     if ipaddress.ip_network(text, strict=False).version != 4:
                         raise ValueError("only IPv4 ranges are supported")
@@ -170,6 +173,10 @@ def _entry(target: Checked, mods: set[str], values: list, path: tuple,
                 preds.append(cidr_sql(field, text))
             else:
                 pattern = _like_pattern(text, kind)
+                found = like_problems(pattern)
+                if found:
+                    problems += [Located("pattern", f"{text[:60]!r}: {m}", where) for m in found]
+                    continue
                 preds.append(exp.Like(this=subject, expression=exp.Literal.string(pattern)))
             continue
         literal, problem = _literal(raw, dt, where)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,6 +30,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from lakesentinel.logs import get_logger
 from lakesentinel.rules import windows
+from lakesentinel.rules.analysis import reason
 from lakesentinel.rules.compiler import CompiledRule
 from lakesentinel.rules.emit import alert_record, alerts_frame
 from lakesentinel.rules.enrich import Enricher
@@ -56,13 +58,19 @@ class BatchReport:
     quarantined: list[str] = field(default_factory=list)
 
 
+class BudgetExceeded(Exception):
+    """A Spark evaluation of rules was cancelled after the batch budget."""
+
+
 class RuleEngine:
     """Evaluates the enabled rules of a source on micro-batches; see the module docstring."""
 
     def __init__(self, spark: SparkSession, cfg, *, paths: list[Path] | None = None,
                  rule_ids: list[str] | None = None, durable: bool = True, store: StateStore | None = None,
-                 clock: Callable[[], datetime] | None = None, hot_reload: bool = True):
+                 clock: Callable[[], datetime] | None = None, hot_reload: bool = True,
+                 budget_s: float | None = None):
         self.spark, self.cfg = spark, cfg
+        self.budget_s = budget_s or cfg.rules.batch_budget_s
         self.loader = RuleLoader(paths or [cfg.paths.resolve("rules")], root=Path(cfg.paths.resolve("rules")).parent)
         self.hot_reload = hot_reload
         self._reload_lock = threading.Lock()
@@ -79,6 +87,7 @@ class RuleEngine:
         self.quarantined: dict[str, tuple[str, str]] = {}  # rule id -> (version, reason)
         self._plans: dict[str, tuple[int, MatchPlan]] = {}
         self.last: BatchReport | None = None
+        self.analyse()
 
     # ---- the rule set ------------------------------------------------------------------------
     @property
@@ -98,9 +107,22 @@ class RuleEngine:
                     current = self.loader.rules.get(rule_id)
                     if current is None or current.version != version:
                         del self.quarantined[rule_id]
+                self.analyse()
                 log.info("rules reloaded", extra={"added": changes.added, "changed": changes.changed,
                                                   "removed": changes.removed, "rules": len(self.loader.rules)})
             return changes
+
+    def analyse(self) -> None:
+        """Quarantine the rules Spark cannot analyse before they meet a batch (each version once)."""
+        from lakesentinel.rules.analysis import analyze_once
+
+        runnable = [r for r in self.loader.rules.values() if r.rule.runnable and r.id not in self.quarantined
+                    and (self.rule_ids is None or r.id in self.rule_ids)]
+        for issue in analyze_once(self.spark, runnable):
+            rule = self.loader.rules[issue.id]
+            self.quarantined[rule.id] = (rule.version, issue.message)
+            log.error("rule quarantined", extra={"rule_id": rule.id, "rule_version": rule.version,
+                                                 "reason": issue.message})
 
     def rules(self, source: str | None = None) -> list[CompiledRule]:
         out = []
@@ -186,20 +208,52 @@ class RuleEngine:
         enriched = self.enricher.apply(source, df, needed) if needed else df
         plan = self.plan(source, rules, passthrough)
         try:
-            return plan.collect(enriched), rules
+            return self.within_budget(enriched, lambda: plan.collect(enriched)), rules
         except Exception as exc:  # noqa: BLE001  (Spark raises many types; the fallback sorts them out)
-            log.warning("combined rule evaluation failed, isolating the rule at fault: %s", exc)
+            log.warning("combined rule evaluation failed, isolating the rule at fault: %s", reason(exc))
         good = []
         for rule in rules:
+            alone = MatchPlan.build(rule.source, [rule], passthrough)
             try:
-                MatchPlan.build(rule.source, [rule], passthrough).collect(enriched)
+                self.within_budget(enriched, lambda: alone.collect(enriched))
                 good.append(rule)
+            except BudgetExceeded as exc:
+                self._quarantine(rule, str(exc), report)
             except Exception as exc:  # noqa: BLE001
-                self._quarantine(rule, f"Spark could not evaluate it: {str(exc).splitlines()[0][:300]}", report)
+                self._quarantine(rule, f"Spark could not evaluate it: {reason(exc)}", report)
         if not good:
             empty = MatchPlan.build(rules[0].source, rules, passthrough)
             return MatchRows.from_arrow(empty, empty.projection(enriched).limit(0).toArrow()), []
         return self.plan(source, good, passthrough).collect(enriched), good
+
+    def within_budget(self, df: DataFrame, action: Callable[[], MatchRows]) -> MatchRows:
+        """Run ``action`` (Spark jobs over ``df``); cancel them once the batch budget is spent.
+
+        Tags and interrupts are part of Spark Connect too. A task stops at its next row once cancelled,
+        so a pattern slow on one huge value may hold its core a little longer, but not the batch.
+        """
+        session = df.sparkSession  # a stream's batches run in a clone of the session: tag that one
+        tag = f"lakesentinel-rules-{uuid.uuid4().hex}"
+        expired = threading.Event()
+
+        def cancel() -> None:
+            expired.set()
+            session.interruptTag(tag)
+
+        timer = threading.Timer(self.budget_s, cancel)
+        timer.daemon = True
+        session.addTag(tag)
+        timer.start()
+        try:
+            return action()
+        except Exception:
+            if expired.is_set():
+                raise BudgetExceeded(f"its evaluation took more than the batch budget of {self.budget_s:g} s "
+                                     "(rules.batch_budget_s)") from None
+            raise
+        finally:
+            timer.cancel()
+            session.removeTag(tag)
 
     def _quarantine(self, rule: CompiledRule, reason: str, report: BatchReport) -> None:
         self.quarantined[rule.id] = (rule.version, reason)

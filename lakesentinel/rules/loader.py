@@ -85,21 +85,37 @@ def load_file(path: Path, validators: list[Validator], display: str | None = Non
     if not docs:
         result.issues.append(Issue("warning", "empty", "the file holds no rule", shown, 1, 1))
     for doc in docs:
-        rule, issues = build_rule(doc)
-        result.issues += issues
-        if rule is None:
-            if isinstance(doc.value, dict) and isinstance(doc.value.get("id"), str):
-                result.failed_ids.add(doc.value["id"])
-            continue
-        for validator in validators:
-            result.issues += validator.validate(rule, doc)
-        compiled, issues = compile_rule(rule, doc)
-        result.issues += issues
-        if compiled is None or any(i.severity == "error" and i.id == rule.id for i in result.issues):
-            result.failed_ids.add(rule.id)
-            continue
-        result.rules.append(compiled)
+        rule_id = doc.value.get("id") if isinstance(doc.value, dict) and isinstance(doc.value.get("id"), str) else None
+        try:
+            _load_document(doc, validators, result)
+        except RecursionError:
+            result.issues.append(Issue("error", "too-deep", "the rule nests too deeply to check", shown,
+                                       doc.start.line, doc.start.column, rule_id))
+            result.failed_ids.add(rule_id or EVERY_RULE)
+        except Exception as exc:  # noqa: BLE001  (one document's bug must not hide the others' results)
+            log.exception("rule document could not be checked", extra={"rule_file": shown, "rule_id": rule_id})
+            result.issues.append(Issue("error", "internal", f"could not be checked ({type(exc).__name__}: {exc}); "
+                                                            "please report this", shown, doc.start.line,
+                                       doc.start.column, rule_id))
+            result.failed_ids.add(rule_id or EVERY_RULE)
     return result
+
+
+def _load_document(doc: Document, validators: list[Validator], result: FileResult) -> None:
+    rule, issues = build_rule(doc)
+    result.issues += issues
+    if rule is None:
+        if isinstance(doc.value, dict) and isinstance(doc.value.get("id"), str):
+            result.failed_ids.add(doc.value["id"])
+        return
+    for validator in validators:
+        result.issues += validator.validate(rule, doc)
+    compiled, issues = compile_rule(rule, doc)
+    result.issues += issues
+    if compiled is None or any(i.severity == "error" and i.id == rule.id for i in result.issues):
+        result.failed_ids.add(rule.id)
+        return
+    result.rules.append(compiled)
 
 
 def build_rule(doc: Document) -> tuple[Rule | None, list[Issue]]:

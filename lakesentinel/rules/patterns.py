@@ -20,6 +20,7 @@ Java's own syntax check runs where a Spark session exists (:mod:`~lakesentinel.r
 from __future__ import annotations
 
 import re
+import warnings
 from re import _constants as C  # noqa: N812  (the parser's opcode names)
 from re import _parser  # sre's parser: the one tree of a pattern that both checks below need
 
@@ -35,7 +36,7 @@ _PYTHON_ONLY = (
     (re.compile(r"\(\?[a-zA-Z]*[aL][a-zA-Z]*[):]"), "the a and L flags are Python-only"),
     (re.compile(r"(?<!\\)\{,\d"), "{,n} is Python-only; write {0,n}"),
 )
-_JAVA_NAMED_GROUP = re.compile(r"\(\?<([A-Za-z][A-Za-z0-9]*)>")  # Python spells it (?P<name>...)
+_JAVA_NAMED_GROUP = re.compile(r"\(\?<([A-Za-z_][A-Za-z0-9_]*)>")  # Python spells it (?P<name>...)
 
 
 def regex_problems(pattern: str) -> list[str]:
@@ -46,7 +47,9 @@ def regex_problems(pattern: str) -> list[str]:
     if problems:
         return problems
     try:
-        tree = _parser.parse(_JAVA_NAMED_GROUP.sub(r"(?P<\1>", pattern))
+        with warnings.catch_warnings():  # "possible nested set": Java reads [[...]] as a union, which is fine
+            warnings.simplefilter("ignore")
+            tree = _parser.parse(_JAVA_NAMED_GROUP.sub(r"(?P<\1>", pattern))
     except (re.error, RecursionError, OverflowError) as exc:
         return [f"not a valid regular expression: {exc}"]
     found: dict[str, None] = {}
