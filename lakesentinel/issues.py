@@ -75,10 +75,10 @@ class ConfigFileError(FileIssuesError, ConfigError):
 
 def read_yaml(path, error: type[FileIssuesError] = ConfigFileError) -> Document | None:
     """The one document of the YAML file ``path`` (None when empty); ``error`` names any syntax error's place."""
-    from lakesentinel.yamlpos import YamlSyntaxError, load_document
+    from lakesentinel.yamlpos import YamlSyntaxError, load_document, read_text
 
     try:
-        return load_document(path.read_text(), str(path))
+        return load_document(read_text(path), str(path))
     except YamlSyntaxError as exc:
         raise error([Issue("error", "yaml", str(exc), str(path), exc.position.line,
                            exc.position.column)]) from None

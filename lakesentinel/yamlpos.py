@@ -131,15 +131,64 @@ class _Builder:
         return value
 
 
+# Caps that bound the time and memory any user file can cost, whatever its content (see docs/threat-model.md).
+MAX_FILE_BYTES = 1_000_000  # the largest shipped rule file is a few kB
+MAX_NESTING = 40  # mappings and lists inside one another; PyYAML's composer recurses per level
+MAX_DOCUMENTS = 500
+
+
+class _CappedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing aliases (a few hundred bytes of nested aliases expand to gigabytes)
+    and nesting deeper than MAX_NESTING, each at the place it is written."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):  # noqa: D102  (PyYAML's hook)
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlSyntaxError("YAML aliases (*name) are not allowed: write the value out", _mark(event.start_mark))
+        self._depth += 1
+        try:
+            if self._depth > MAX_NESTING:
+                raise YamlSyntaxError(f"nested more than {MAX_NESTING} levels deep", _mark(event.start_mark))
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _mark(mark) -> Position:
+    return Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
+
+
+def read_text(path) -> str:
+    """A user file's text, read no further than one character past MAX_FILE_BYTES (which load_documents
+    then refuses), so a huge file costs no more memory than an allowed one."""
+    with open(path, encoding="utf-8") as f:
+        return f.read(MAX_FILE_BYTES + 1)
+
+
 def load_documents(text: str, file: str) -> list[Document]:
-    """Every document of a YAML text, with positions; raise YamlSyntaxError at the first syntax error."""
+    """Every document of a YAML text, with positions; raise YamlSyntaxError at the first syntax error,
+    alias or anchor, or when the text is too large or nests too deeply."""
+    if len(text) > MAX_FILE_BYTES:
+        raise YamlSyntaxError(f"the file is larger than {MAX_FILE_BYTES:,} characters", Position(1, 1))
     lines = text.splitlines()
+    nodes = []
+    loader = _CappedLoader(text)
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        while loader.check_node():
+            nodes.append(loader.get_node())
+            if len(nodes) > MAX_DOCUMENTS:
+                raise YamlSyntaxError(f"more than {MAX_DOCUMENTS} documents", _pos(nodes[-1]))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        pos = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
-        raise YamlSyntaxError(f"not valid YAML: {exc.problem or exc}", pos) from None
+        raise YamlSyntaxError(f"not valid YAML: {exc.problem or exc}", _mark(mark)) from None
+    except RecursionError:
+        raise YamlSyntaxError("nested too deeply", Position(1, 1)) from None
+    finally:
+        loader.dispose()
     docs = []
     for index, node in enumerate(nodes):
         if node is None:

@@ -23,7 +23,7 @@ from lakesentinel.durations import Duration
 from lakesentinel.alerts.matchers import Matcher, MatcherError, Matchers
 from lakesentinel.errors import ConfigError
 from lakesentinel.issues import FileIssuesError, Issue, at
-from lakesentinel.yamlpos import Document, YamlSyntaxError, load_document
+from lakesentinel.yamlpos import Document, YamlSyntaxError, load_document, read_text
 
 ALL_LABELS = "..."  # group_by: [...] groups by every label, i.e. one group per incident
 
@@ -304,5 +304,5 @@ def load_routes(path: str | Path) -> Routes:
     if not path.is_file():
         raise RoutesError([Issue("error", "missing", "no such file (set paths.routes in the environment's configuration)",
                                  str(path))])
-    return parse_routes(path.read_text(), str(path))
+    return parse_routes(read_text(path), str(path))
 

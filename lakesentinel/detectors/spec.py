@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from lakesentinel.alerts.record import DOMAINS, SEVERITIES
 from lakesentinel.issues import FileIssuesError, Issue, at, dotted
-from lakesentinel.yamlpos import Document, YamlSyntaxError, load_documents
+from lakesentinel.yamlpos import Document, YamlSyntaxError, load_documents, read_text
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|sec|second|seconds|m|min|minute|minutes|h|hour|hours|d|day|days)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -456,7 +456,7 @@ def load_specs(directory: Path | str, include_disabled: bool = False) -> list[De
     specs: list[DetectorSpec] = []
     issues: list[Issue] = []
     for path in sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()):
-        found, problems = _parse(path.read_text(), str(path))
+        found, problems = _parse(read_text(path), str(path))
         specs += found
         issues += problems
     first: dict[str, DetectorSpec] = {}

@@ -229,20 +229,29 @@ class RuleEngine:
     def within_budget(self, df: DataFrame, action: Callable[[], MatchRows]) -> MatchRows:
         """Run ``action`` (Spark jobs over ``df``); cancel them once the batch budget is spent.
 
-        Tags and interrupts are part of Spark Connect too. A task stops at its next row once cancelled,
-        so a pattern slow on one huge value may hold its core a little longer, but not the batch.
+        A cancelled task stops at its next row. Classic Spark cancels by job group (restored after, as a
+        stream's own group lets ``query.stop()`` cancel its batch); Spark Connect by operation tag.
         """
-        session = df.sparkSession  # a stream's batches run in a clone of the session: tag that one
-        tag = f"lakesentinel-rules-{uuid.uuid4().hex}"
+        session = df.sparkSession  # a stream's batches run in a clone of the session
+        name = f"lakesentinel-rules-{uuid.uuid4().hex}"
         expired = threading.Event()
+        context = _spark_context(session)
+        keys = ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel")
+        saved = [context.getLocalProperty(k) for k in keys] if context is not None else []
 
         def cancel() -> None:
             expired.set()
-            session.interruptTag(tag)
+            if context is not None:
+                context.cancelJobGroup(name)
+            else:
+                session.interruptTag(name)
 
+        if context is not None:
+            context.setJobGroup(name, "rules on a micro-batch", interruptOnCancel=True)
+        else:
+            session.addTag(name)
         timer = threading.Timer(self.budget_s, cancel)
         timer.daemon = True
-        session.addTag(tag)
         timer.start()
         try:
             return action()
@@ -253,9 +262,21 @@ class RuleEngine:
             raise
         finally:
             timer.cancel()
-            session.removeTag(tag)
+            if context is not None:
+                for key, value in zip(keys, saved):
+                    context.setLocalProperty(key, value)
+            else:
+                session.removeTag(name)
 
     def _quarantine(self, rule: CompiledRule, reason: str, report: BatchReport) -> None:
         self.quarantined[rule.id] = (rule.version, reason)
         report.quarantined.append(rule.id)
         log.error("rule quarantined", extra={"rule_id": rule.id, "rule_version": rule.version, "reason": reason})
+
+
+def _spark_context(session: SparkSession):
+    """The classic session's SparkContext; None over Spark Connect, which has none (tags serve there)."""
+    try:
+        return session.sparkContext
+    except Exception:  # noqa: BLE001  (Spark Connect raises its own not-supported error)
+        return None

@@ -24,7 +24,7 @@ from lakesentinel.rules.compiler import CompiledRule, compile_rule
 from lakesentinel.rules.issues import Issue, RulesFolderError
 from lakesentinel.rules.model import DURATION_PATTERN, RULE_ID_PATTERN, Rule, json_schema
 from lakesentinel.rules.validators import Validator, make_validators
-from lakesentinel.yamlpos import Document, YamlSyntaxError, load_documents
+from lakesentinel.yamlpos import Document, YamlSyntaxError, load_documents, read_text
 
 log = get_logger(__name__)
 
@@ -71,13 +71,11 @@ def load_file(path: Path, validators: list[Validator], display: str | None = Non
     shown = display or str(path)
     try:
         stat = path.stat()
-        text = path.read_text(encoding="utf-8")
+        result = FileResult(path, (stat.st_mtime_ns, stat.st_size))
+        docs = load_documents(read_text(path), shown)
     except (OSError, UnicodeDecodeError) as exc:
         return FileResult(path, (0, 0), issues=[Issue("error", "read", f"cannot read the file: {exc}", shown)],
                           failed_ids={EVERY_RULE})
-    result = FileResult(path, (stat.st_mtime_ns, stat.st_size))
-    try:
-        docs = load_documents(text, shown)
     except YamlSyntaxError as exc:
         result.issues.append(Issue("error", "yaml", str(exc), shown, exc.position.line, exc.position.column))
         result.failed_ids.add(EVERY_RULE)
