@@ -7,6 +7,7 @@ missing setting fails at start with a message naming the key and where it came f
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from functools import lru_cache
@@ -238,6 +239,35 @@ def _origin(loc: tuple[Any, ...], file: Path) -> str:
     return str(file)
 
 
+def _unknown_overrides() -> list[tuple[str, str]]:
+    """``LAKESENTINEL__`` variables that name no setting (pydantic-settings would ignore them silently)."""
+    out = []
+    for name in sorted(os.environ):
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        parts = name[len(ENV_PREFIX):].lower().split("__")
+        model: Any = Settings
+        for depth, part in enumerate(parts):
+            fields = {k: f for k, f in model.model_fields.items() if not f.exclude}
+            if part not in fields:
+                known = ", ".join(sorted(fields))
+                close = difflib.get_close_matches(part, fields, n=1)
+                hint = f"did you mean {ENV_PREFIX}{'__'.join(parts[:depth] + [close[0]]).upper()}? " if close else ""
+                out.append((name, f"no setting '{'.'.join(parts[:depth + 1])}' ({hint}known here: {known})"))
+                break
+            model = _nested_model(fields[part].annotation)
+            if model is None:
+                break  # a value (or a mapping of free keys) from here on: pydantic checks it
+    return out
+
+
+def _nested_model(annotation: Any) -> Any:
+    """The settings model a field holds, if it is one (mappings of models are keyed freely)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
 def _is_environment(path: Path) -> bool:
     """config/ also holds routes, data-quality and gold files; an environment file names its environment."""
     return any(line.startswith("environment:") for line in path.read_text().splitlines())
@@ -257,6 +287,9 @@ def load_settings(environment: str | None = None, directory: Path | None = None)
     if not isinstance(raw, dict):
         raise ConfigError(f"{file}: expected a mapping of settings at the top level")
     values = _expand(raw, "", file)
+    unknown = [f"environment variable {name}: {why}" for name, why in _unknown_overrides()]
+    if unknown:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(unknown))
     try:
         settings = Settings(**values)
     except ValidationError as exc:

@@ -35,3 +35,17 @@ def test_simulate_json_summary_and_refusal_to_double_write(tmp_path, monkeypatch
         assert json.loads(reset.stdout.strip().splitlines()[-1])["checksums"] == summary["checksums"]
     finally:
         settings_module.settings.cache_clear()
+
+
+@pytest.mark.parametrize("args", [["stream", "all", "--tables", "system.access.audti", "--scheduled"],
+                                  ["stream", "bronze", "--tables", ",", "--scheduled"]])
+def test_a_bad_table_is_a_one_line_usage_error_before_anything_starts(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "unknown system table" in result.output
+    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_the_system_prefix_is_accepted():
+    from lakesentinel.cli.stream import _tables
+
+    assert _tables("system.access.audit, billing.usage") == ["access.audit", "billing.usage"]

@@ -130,3 +130,21 @@ def test_users_files_come_from_their_folder_and_the_wheels_packs_otherwise(monke
     assert own.resolve("detectors") == tmp_path / "team" / "rules" / "detectors"
     monkeypatch.setenv("LAKESENTINEL__PATHS__ROOT", "")  # an unset bundle variable: the shipped packs
     assert load_settings("local").paths.resolve("rules") == SHIPPED_DIR / "rules"
+
+
+@pytest.mark.parametrize("name, named", [
+    ("LAKESENTINEL__CATALOGUE", "did you mean LAKESENTINEL__CATALOG?"),
+    ("LAKESENTINEL__SPARK__MASTR", "no setting 'spark.mastr'"),
+    ("lakesentinel__hwm__overlap", "known here: overlap_hours"),
+])
+def test_an_override_that_names_no_setting_is_an_error_naming_it(monkeypatch, tmp_path, name, named):
+    monkeypatch.setenv("LAKESENTINEL_HOME", str(tmp_path))
+    monkeypatch.setenv(name, "main")
+    with pytest.raises(ConfigError, match=f"environment variable {name}: .*{named}"):
+        load_settings("local")
+
+
+def test_overrides_into_free_mappings_are_left_to_validation(monkeypatch, tmp_path):
+    monkeypatch.setenv("LAKESENTINEL_HOME", str(tmp_path))
+    monkeypatch.setenv("LAKESENTINEL__TRIGGERS__PER_STREAM", '{"bronze.access.audit": "5 seconds"}')
+    assert load_settings("local").triggers.per_stream == {"bronze.access.audit": "5 seconds"}

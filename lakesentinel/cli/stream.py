@@ -16,7 +16,22 @@ app = typer.Typer(help="Run the pipeline: continuously (the monitor) or once, dr
 
 
 def _tables(value: Optional[str]) -> list[str] | None:
-    return [t.strip() for t in value.split(",")] if value else None
+    """System table names (``access.audit``; a ``system.`` prefix is accepted); a bad one is a usage error."""
+    from lakesentinel.sources.system_tables import SYSTEM_TABLES
+
+    if value is None:
+        return None
+    names = [t.strip().removeprefix("system.") for t in value.split(",") if t.strip()]
+    unknown = [n for n in names if n not in SYSTEM_TABLES]
+    if unknown or not names:
+        raise typer.BadParameter(f"unknown system table(s): {', '.join(unknown) or '(none given)'}; "
+                                 f"known: {', '.join(SYSTEM_TABLES)}", param_hint="--tables")
+    return names
+
+
+def _check_tables(value: Optional[str]) -> Optional[str]:
+    _tables(value)  # while the arguments are parsed: a usage error before anything starts
+    return value
 
 
 def _stop_event(duration: Optional[float]) -> threading.Event:
@@ -54,7 +69,7 @@ def _brief(result) -> object:
 
 @app.command("bronze")
 def bronze(
-    tables: Annotated[Optional[str], typer.Option(help="Comma-separated system tables (default: all).")] = None,
+    tables: Annotated[Optional[str], typer.Option(help="Comma-separated system tables (default: all).", callback=_check_tables)] = None,
     scheduled: Annotated[bool, typer.Option("--scheduled", help="Drain what is there and stop (availableNow).")] = False,
     duration: Annotated[Optional[float], typer.Option(help="Continuous mode: stop after this many seconds.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -79,7 +94,7 @@ def silver(
 def all_streams(
     scheduled: Annotated[bool, typer.Option("--scheduled", help="Drain what is there through every stage and stop.")] = False,
     duration: Annotated[Optional[float], typer.Option(help="Continuous mode: stop after this many seconds.")] = None,
-    tables: Annotated[Optional[str], typer.Option(help="Comma-separated system tables (default: all).")] = None,
+    tables: Annotated[Optional[str], typer.Option(help="Comma-separated system tables (default: all).", callback=_check_tables)] = None,
     no_detectors: Annotated[bool, typer.Option("--no-detectors", help="Leave the detector streams out.")] = False,
     no_actions: Annotated[bool, typer.Option("--no-actions", help="Leave the action worker out.")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,

@@ -7,6 +7,7 @@ import inspect
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from pyspark.sql import functions as F
 from hypothesis import strategies as st
 from sqlglot import exp
 
@@ -189,7 +190,10 @@ def test_a_rule_over_the_batch_budget_is_quarantined_and_the_batch_still_lands(s
     eng = RuleEngine(spark, fresh_settings, paths=[rule_dir], durable=False, budget_s=10)
     blob = ",".join(f"v{i}" for i in range(600))
     filler = batch(spark, "access.audit", [{"action_name": "x", "request_params": {"blob": blob}}])
-    filler = filler.join(spark.range(20_000), how="cross").drop("id")
+    # Each row's list differs (by its id), so Spark cannot evaluate the condition once below the join.
+    filler = filler.join(spark.range(20_000), how="cross").withColumn(
+        "request_params", F.create_map(F.lit("blob"), F.concat(F.lit(blob + ",v"), F.col("id").cast("string")))
+    ).drop("id")
     df = batch(spark, "access.audit", [{"action_name": "deleteCluster"}]).unionByName(filler).repartition(8)
     records = eng.evaluate_records("access.audit", df, batch_id=0, query_id="q")
     assert [r["rule_id"] for r in records] == ["security.quick"]
