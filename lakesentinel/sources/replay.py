@@ -7,9 +7,13 @@ unchanged. A file that fits is appended in a single commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pyarrow as pa
+from deltalake import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -22,14 +26,17 @@ from lakesentinel.sources.writer import SourceWriter
 
 FORMATS = {".parquet": "parquet", ".json": "json", ".jsonl": "json", ".ndjson": "json", ".csv": "csv"}
 MAX_EXAMPLES = 3
+MAX_PROBLEMS = 20
 
 
 @dataclass
 class ReplayResult:
     table: str
-    rows: int
+    rows: int  # rows appended
     file: str
     format: str
+    skipped: int = 0  # rows whose natural key the table already held (a file replayed twice)
+    added_columns: list[str] = field(default_factory=list)  # columns the reference schema does not know yet
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
@@ -53,36 +60,23 @@ def _stringly(dt: T.DataType) -> T.DataType:
     return T.StringType()
 
 
-def _leaf_counts(col, dt: T.DataType, path: str) -> list[tuple[str, object, T.DataType]]:
-    """(path, number of non-null leaves under ``col``, leaf type) for every leaf path of ``dt``."""
-    if isinstance(dt, T.StructType):
-        out = []
-        for f in dt.fields:
-            out += _leaf_counts(col.getField(f.name), f.dataType, f"{path}.{f.name}")
-        return out
-    if isinstance(dt, (T.ArrayType, T.MapType)):
-        element = dt.elementType if isinstance(dt, T.ArrayType) else dt.valueType
-        items = col if isinstance(dt, T.ArrayType) else F.map_values(col)
-        leaves = [(leaf, t) for leaf, _, t in _leaf_counts(F.lit(None), element, path)]
-        out = []
-        for i, (leaf, leaf_type) in enumerate(leaves):
-            # transform() passes an index to two-argument lambdas: bind i outside the lambda.
-            count = (lambda k: lambda x: _leaf_counts(x, element, path)[k][1])(i)
-            total = F.aggregate(F.transform(items, count), F.lit(0), lambda acc, v: acc + v)
-            out.append((leaf, F.coalesce(total, F.lit(0)), leaf_type))
-        return out
-    return [(path, F.when(col.isNotNull(), 1).otherwise(0), dt)]
+def _nulls(col) -> object:
+    """How many bare JSON nulls the value holds at any depth (a quoted "null" is text, not counted)."""
+    text = F.to_json(col, {"ignoreNullFields": "false"})
+    return F.coalesce(F.regexp_count(text, F.lit(r"(?<=[:\[,])null(?=[,\]}])")), F.lit(0))
 
 
 def _typed(raw, dt: T.DataType):
     if isinstance(dt, (T.StructType, T.MapType, T.ArrayType)):
-        return F.from_json(raw, dt)
+        # Every leaf read as text, then cast: quoted numbers inside nested columns ("status_code": "200",
+        # as some exporters write them) are accepted as they are at the top level.
+        return F.from_json(raw, _stringly(dt)).try_cast(dt)
     if isinstance(dt, T.BooleanType):
         return F.when(F.lower(raw).isin("true", "false"), F.lower(raw) == "true")
     return raw.try_cast(dt)
 
 
-def _convert(raw: DataFrame, table: SystemTable, unit: str, where: str) -> DataFrame:
+def _convert(raw: DataFrame, table: SystemTable, unit: str, where: str, keep: list[str] = ()) -> DataFrame:
     """Typed rows from raw strings; raises with every value that does not fit, by column and row."""
     present = [f for f in table.schema.fields if f.name in raw.columns]
     checks, typed_cols = [], []
@@ -92,11 +86,10 @@ def _convert(raw: DataFrame, table: SystemTable, unit: str, where: str) -> DataF
         typed = _typed(value, f.dataType)
         typed_cols.append(typed.alias(f.name))
         if isinstance(f.dataType, (T.StructType, T.MapType, T.ArrayType)):
+            # A leaf that does not fit its type becomes null in the cast: more nulls than in the text.
             loose = F.from_json(value, _stringly(f.dataType))
-            checks.append((f.name, f.dataType.simpleString(), value.isNotNull() & (loose.isNull() | typed.isNull())))
-            strict = _leaf_counts(typed, f.dataType, f.name)
-            for (leaf, n, leaf_type), (_, m, _) in zip(_leaf_counts(loose, f.dataType, f.name), strict):
-                checks.append((leaf, leaf_type.simpleString(), n > m))
+            checks.append((f.name, f.dataType.simpleString(),
+                           value.isNotNull() & (loose.isNull() | typed.isNull() | (_nulls(typed) > _nulls(loose)))))
         else:
             checks.append((f.name, f.dataType.simpleString(), value.isNotNull() & typed.isNull()))
     flagged = raw.select("_row", *[F.col(f"`{f.name}`") for f in present],
@@ -113,7 +106,7 @@ def _convert(raw: DataFrame, table: SystemTable, unit: str, where: str) -> DataF
     flagged.unpersist()
     if problems:
         raise SchemaMismatchError(where, problems)
-    out = raw.select(*typed_cols)
+    out = raw.select(*typed_cols, *[F.col(f"`{c}`") for c in keep])
     for f in table.schema.fields:
         if f.name not in raw.columns:
             out = out.withColumn(f.name, F.lit(None).cast(f.dataType))
@@ -126,56 +119,163 @@ def _numbered(spark: SparkSession, df: DataFrame) -> DataFrame:
     return spark.createDataFrame(rdd, T.StructType([T.StructField("_row", T.LongType())] + df.schema.fields))
 
 
-def _check_json(spark: SparkSession, path: str, table: SystemTable) -> DataFrame:
-    lines = _numbered(spark, spark.read.text(path)).where(F.trim("value") != "")
-    parsed = lines.select("_row", F.from_json("value", "map<string,string>").alias("_m")).cache()
-    problems = [f"line {r['_row']}: not a JSON object"
-                for r in parsed.where(F.col("_m").isNull()).select("_row").limit(MAX_EXAMPLES).collect()]
-    keys = {k for (k,) in parsed.select(F.explode(F.map_keys("_m"))).distinct().collect()}
-    problems += [f"column `{k}` is not in the table" for k in sorted(keys - set(table.column_names))]
-    raw = parsed.select("_row", *[F.col("_m")[c].alias(c) for c in table.column_names])
-    try:
-        typed = _convert(raw, table, "line", path)
-    except SchemaMismatchError as exc:
-        problems += exc.mismatches
+def _json_lines(path: str) -> list[str]:
+    """Fail-fast parsing of JSON lines: every line that is not one JSON object, or repeats a key at any
+    depth (JSON readers disagree on which value wins), by line number."""
+    problems: list[str] = []
+
+    def no_repeats(pairs):
+        keys = [k for k, _ in pairs]
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        if repeated:
+            raise ValueError(f"key(s) {', '.join(map(repr, repeated))} appear more than once")
+        return dict(pairs)
+
+    for number, line in enumerate(_lines(path), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line, object_pairs_hook=no_repeats)
+        except ValueError as exc:
+            problems.append(f"line {number}: {exc}")
+        else:
+            if not isinstance(value, dict):
+                problems.append(f"line {number}: not a JSON object")
+        if len(problems) >= MAX_PROBLEMS:
+            problems.append("... (stopped after the first problems)")
+            break
+    return problems
+
+
+def _lines(path: str):
+    target = Path(path)
+    files = [target] if target.is_file() else sorted(p for p in target.rglob("*") if p.is_file()
+                                                    and not p.name.startswith((".", "_")))
+    for f in files:
+        with f.open(encoding="utf-8") as handle:
+            yield from handle
+
+
+def _check_json(spark: SparkSession, path: str, table: SystemTable) -> tuple[DataFrame, list[str]]:
+    problems = _json_lines(path)
     if problems:
         raise SchemaMismatchError(path, problems)
-    return typed
+    lines = _numbered(spark, spark.read.text(path)).where(F.trim("value") != "")
+    # Each value as its JSON text: nested objects stay text for _convert, quoted or not.
+    parsed = lines.select("_row", F.from_json("value", "map<string,string>").alias("_m")).cache()
+    keys = {k for (k,) in parsed.select(F.explode(F.map_keys("_m"))).distinct().collect()}
+    extra = sorted(keys - set(table.column_names))
+    raw = parsed.select("_row", *[F.col("_m")[c].alias(c) for c in table.column_names + extra])
+    return raw, extra
 
 
-def _check_csv(spark: SparkSession, path: str, table: SystemTable) -> DataFrame:
-    # Downloads follow RFC 4180: quotes inside a field are doubled.
-    raw = spark.read.option("header", True).option("multiLine", True).option("escape", '"').csv(path)
-    header = raw.columns
+def _check_csv(spark: SparkSession, path: str, table: SystemTable) -> tuple[DataFrame, list[str]]:
+    # Downloads follow RFC 4180: quotes inside a field are doubled. FAILFAST: a row with more or fewer
+    # fields than the header (or an unbalanced quote that shifts them) rejects the file.
+    header = spark.read.option("header", True).option("multiLine", True).option("escape", '"').csv(path).columns
     problems = [f"column `{c}` is missing (expected {table.schema[c].dataType.simpleString()})"
                 for c in table.column_names if c not in header]
-    problems += [f"column `{c}` is not in the table" for c in header if c not in table.column_names]
+    if len(set(header)) != len(header):
+        problems.append(f"the header repeats column(s) {', '.join(sorted({c for c in header if header.count(c) > 1}))}")
     if problems:
         raise SchemaMismatchError(path, problems)
-    return _convert(_numbered(spark, raw), table, "row", path)
+    schema = T.StructType([T.StructField(c, T.StringType()) for c in header])
+    raw = (spark.read.schema(schema).option("header", True).option("multiLine", True).option("escape", '"')
+           .option("mode", "FAILFAST").csv(path))
+    try:
+        numbered = _numbered(spark, raw).cache()
+        numbered.count()
+    except Exception as exc:  # noqa: BLE001  (Spark wraps the malformed-record error in several types)
+        detail = next((ln.strip() for ln in str(exc).splitlines() if "alformed" in ln or "record" in ln.lower()),
+                      str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        raise SchemaMismatchError(path, [f"a row does not have the header's {len(header)} fields "
+                                         f"(or a quote is unbalanced): {detail[:300]}"]) from None
+    return numbered, [c for c in header if c not in table.column_names]
 
 
-def _check_parquet(spark: SparkSession, path: str, table: SystemTable) -> DataFrame:
+def _check_parquet(spark: SparkSession, path: str, table: SystemTable) -> tuple[DataFrame, list[str]]:
     df = spark.read.parquet(path)
-    problems = diff_schemas(table.schema, df.schema)
+    known = T.StructType([f for f in df.schema.fields if f.name in table.column_names])
+    problems = [p for p in diff_schemas(table.schema, known) if "not in the table" not in p]
     if problems:
         raise SchemaMismatchError(path, problems)
-    return df
+    return _numbered(spark, df), [c for c in df.columns if c not in table.column_names]
+
+
+# Event times outside these years are a wrong unit or a parse gone astray (12345 read as a year).
+EARLIEST = datetime(2015, 1, 1)
+LATEST_AHEAD = timedelta(days=2)
+
+
+def _check_rows(typed: DataFrame, table: SystemTable, unit: str) -> list[str]:
+    """Required keys present, timestamps in a sane range, by column and the first rows at fault."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    checks = [(f"required column `{k}` is empty", F.col(f"`{k}`").isNull()) for k in table.natural_key]
+    for f in table.schema.fields:
+        if isinstance(f.dataType, (T.TimestampType, T.TimestampNTZType)):
+            c = F.col(f"`{f.name}`")
+            checks.append((f"column `{f.name}` is outside {EARLIEST:%Y-%m-%d} .. {now + LATEST_AHEAD:%Y-%m-%d}",
+                           (c < F.lit(EARLIEST)) | (c > F.lit(now + LATEST_AHEAD))))
+    flagged = typed.select("_row", *[cond.alias(f"_bad{i}") for i, (_, cond) in enumerate(checks)])
+    counts = flagged.select(*[F.sum(F.col(f"_bad{i}").cast("int")).alias(f"_bad{i}")
+                              for i in range(len(checks))]).first()
+    problems = []
+    for i, (what, _) in enumerate(checks):
+        if counts[f"_bad{i}"]:
+            rows = [r[0] for r in flagged.where(F.col(f"_bad{i}")).orderBy("_row").select("_row")
+                    .limit(MAX_EXAMPLES).collect()]
+            problems.append(f"{what} in {counts[f'_bad{i}']} {unit}(s) ({unit} {', '.join(map(str, rows))})")
+    return problems
+
+
+def _new_rows(cfg: Settings, table: SystemTable, data: pa.Table) -> tuple[pa.Table, int]:
+    """``data`` without the rows whose natural key the table (or an earlier row of the file) already holds:
+    replaying a file twice adds nothing."""
+    keys = list(table.natural_key)
+    path = SourceWriter(cfg).path(table.name)
+    seen: set[tuple] = set()
+    if (Path(path) / "_delta_log").is_dir():
+        existing = DeltaTable(path).to_pyarrow_table(columns=keys)
+        seen = set(zip(*[existing.column(k).to_pylist() for k in keys])) if existing.num_rows else set()
+    keep = []
+    for i, key in enumerate(zip(*[data.column(k).to_pylist() for k in keys])):
+        if key not in seen:
+            seen.add(key)
+            keep.append(i)
+    return data.take(keep), data.num_rows - len(keep)
 
 
 def replay(spark: SparkSession, cfg: Settings, table_name: str, file: str, fmt: str | None = None) -> ReplayResult:
-    """Validate ``file`` against ``table_name``'s reference schema, then append it in one commit."""
+    """Validate ``file`` against ``table_name``'s reference schema, then append its new rows in one commit.
+
+    Columns the table does not know yet (Databricks adds columns to system tables at any time) are kept:
+    they are added to the local source table as they come (text from JSON and CSV), as a new Databricks
+    column would appear, and reported in :attr:`ReplayResult.added_columns`.
+    """
     table = system_table(table_name)
     path = Path(file)
     if not path.exists():
         raise LakeSentinelError(f"{file}: no such file")
     fmt = detect_format(path, fmt)
+    unit = "line" if fmt == "json" else "row"
     check = {"parquet": _check_parquet, "json": _check_json, "csv": _check_csv}[fmt]
-    df = check(spark, str(path), table).select(*[f"`{c}`" for c in table.column_names])
-    data = df.toArrow()
+    raw, extra = check(spark, str(path), table)
+    if fmt == "parquet":
+        typed = raw
+    else:
+        typed = _convert(raw, table, unit, file, keep=["_row", *extra])
+    problems = _check_rows(typed, table, unit)
+    if problems:
+        raise SchemaMismatchError(file, problems)
+    data = typed.select(*[f"`{c}`" for c in table.column_names + extra]).toArrow()
     if data.num_rows == 0:
         raise LakeSentinelError(f"{file}: holds no rows")
     from lakesentinel.sources.writer import arrow_schema
 
-    SourceWriter(cfg).append(table.name, data.cast(arrow_schema(table.schema)))
-    return ReplayResult(table.name, data.num_rows, str(path), fmt)
+    known = data.select(table.column_names).cast(arrow_schema(table.schema))
+    for name in extra:
+        known = known.append_column(name, data.column(name))
+    new, skipped = _new_rows(cfg, table, known)
+    if new.num_rows:
+        SourceWriter(cfg).append(table.name, new, schema_mode="merge" if extra else None)
+    return ReplayResult(table.name, new.num_rows, str(path), fmt, skipped=skipped, added_columns=extra)

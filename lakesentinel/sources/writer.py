@@ -63,12 +63,12 @@ class SourceWriter:
         for table in SYSTEM_TABLES.values():
             self.create(table)
 
-    def append(self, name: str, data: pa.Table, metadata: dict | None = None) -> None:
-        """Append in one commit."""
+    def append(self, name: str, data: pa.Table, metadata: dict | None = None, schema_mode: str | None = None) -> None:
+        """Append in one commit (``schema_mode="merge"``: columns the table lacks are added)."""
         table = SYSTEM_TABLES[name]
         dt = self.create(table)
         props = CommitProperties(custom_metadata={"userMetadata": json.dumps(metadata)}) if metadata else None
-        write_deltalake(dt, data, mode="append", commit_properties=props)
+        write_deltalake(dt, data, mode="append", commit_properties=props, schema_mode=schema_mode)
         self._account(name, data)
 
     def upsert(self, name: str, data: pa.Table, metadata: dict | None = None) -> None:

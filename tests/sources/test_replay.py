@@ -56,10 +56,9 @@ def test_bad_json_is_rejected_with_every_mismatch_and_nothing_written(spark, exp
     with pytest.raises(SchemaMismatchError) as err:
         replay(get_spark(fresh_settings), fresh_settings, "access.audit", str(path))
     text = str(err.value)
-    assert "column `favourite_colour` is not in the table" in text
     assert "column `event_time`" in text and "line 2" in text
-    assert "column `response.status_code`: 1 value(s) do not fit int (line 4" in text
-    assert len(err.value.mismatches) == 3
+    assert "column `response`: 1 value(s) do not fit struct<status_code:int" in text and "line 4" in text
+    assert len(err.value.mismatches) == 2  # favourite_colour is a column Databricks may add: kept, not refused
     assert DeltaTable(writer.path("access.audit")).version() == before
     lh = Lakehouse(fresh_settings)
     assert lh.read(spark, lh.source("access.audit")).count() == 0
@@ -82,5 +81,5 @@ def test_bad_parquet_lists_missing_and_retyped_columns(spark, exported, fresh_se
 def test_csv_with_wrong_header_is_rejected(spark, fresh_settings, tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("event_id,when\n1,2026-01-01\n")
-    with pytest.raises(SchemaMismatchError, match="column `when` is not in the table"):
+    with pytest.raises(SchemaMismatchError, match="column `event_time` is missing"):
         replay(get_spark(fresh_settings), fresh_settings, "access.audit", str(path))
