@@ -18,7 +18,7 @@ from lakesentinel.sources.system_tables import SYSTEM_TABLES
 from lakesentinel.sources.writer import SourceWriter
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def audit_rows(sim_spark, simulated):
     """Five audit rows as a workspace exports them (JSON objects, nested columns filled)."""
     cfg = simulated[0]
