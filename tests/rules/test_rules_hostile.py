@@ -159,35 +159,6 @@ def test_a_reason_is_never_empty():
     assert reason(RuntimeError("\n  first line\nsecond")) == "first line second (RuntimeError)"
 
 
-def test_evaluation_over_the_batch_budget_is_cancelled(spark, fresh_settings, rule_dir):
-    # The budget cancels whatever Spark jobs the rules' evaluation runs; a job that would take 40 s (each
-    # of 80 rows sleeps 1 s in a Python worker, killed with its task) ends in BudgetExceeded instead. The
-    # engine then isolates the rule at fault as for a failing rule (test_rules_engine).
-    import time as clock
-
-    from pyspark.sql.functions import udf
-
-    from lakesentinel.rules.engine import BudgetExceeded
-
-    write_rule(rule_dir, "admin", """
-        id: security.admin
-        title: admin
-        level: low
-        logsource: {table: access.audit}
-        detection:
-          sel:
-            action_name: setAdmin
-          condition: sel
-        """)
-    eng = RuleEngine(spark, fresh_settings, paths=[rule_dir], durable=False, budget_s=3)
-    slow = udf(lambda x: clock.sleep(1) or x, "long")
-    df = spark.range(80, numPartitions=2)
-    with pytest.raises(BudgetExceeded, match="batch budget of 3 s"):
-        eng.within_budget(df, lambda: df.select(slow("id")).collect())
-    assert eng.within_budget(df, lambda: df.count()) == 80  # the session is usable, its job group restored
-    assert spark.sparkContext.getLocalProperty("spark.jobGroup.id") is None
-
-
 # ---- property tests: whatever the text, the checker answers with problems or a safe expression --------
 NAMES = st.sampled_from(["action_name", "service_name", "user", "ip", "response.status_code", "request_params.x",
                          "event_time", "no_such", "x", "audit_level", "user_identity.email"])
