@@ -242,7 +242,7 @@ def _new_rows(cfg: Settings, table: SystemTable, data: pa.Table) -> tuple[pa.Tab
         if key not in seen:
             seen.add(key)
             keep.append(i)
-    return data.take(keep), data.num_rows - len(keep)
+    return data.take(pa.array(keep, type=pa.int64())), data.num_rows - len(keep)
 
 
 def replay(spark: SparkSession, cfg: Settings, table_name: str, file: str, fmt: str | None = None) -> ReplayResult:

@@ -98,8 +98,9 @@ def test_every_table_replays_a_realistic_export(spark, sim_spark, simulated, fre
     table = SYSTEM_TABLES[name]
     source = sim_spark.table(Lakehouse(simulated[0]).source(name))
     nested = [c for c, t in table.columns if t.startswith(("struct", "map", "array"))]
-    filled = sum((F.col(c).isNotNull().cast("int") for c in nested), F.lit(0))
-    export = source.orderBy(filled.desc(), *table.natural_key).limit(40).cache()
+    order = [sum((F.col(c).isNotNull().cast("int") for c in nested[1:]), F.col(nested[0]).isNotNull().cast("int"))
+             .desc()] if nested else []
+    export = source.orderBy(*order, *table.natural_key).limit(40).cache()
     expected = export.count()
     assert expected > 0
     if nested:
@@ -112,8 +113,10 @@ def test_every_table_replays_a_realistic_export(spark, sim_spark, simulated, fre
     lh = Lakehouse(fresh_settings)
     replayed = lh.read(spark, lh.source(name))
     cols = table.column_names
-    assert replayed.select(*cols).exceptAll(export.select(*cols)).count() == 0
-    assert export.select(*cols).exceptAll(replayed.select(*cols)).count() == 0
+    def rows(df):  # maps cannot take part in EXCEPT: compare the rows as JSON text
+        return sorted(df.select(F.to_json(F.struct(*cols)).alias("j")).toPandas()["j"])
+
+    assert rows(replayed) == rows(export)
 
 
 @settings(max_examples=200, deadline=None)
