@@ -41,7 +41,8 @@ class AppContext:
 
 
 def create_app(ctx: AppContext, static_dir: Path | None = STATIC) -> FastAPI:
-    app = FastAPI(title=TITLE, version=VERSION, description="Health of a Databricks platform from lakesentinel's "
+    # Any body can be malformed JSON, which FastAPI refuses with a 400: every operation documents it.
+    app = FastAPI(title=TITLE, version=VERSION, responses={400: PROBLEMS[400]}, description="Health of a Databricks platform from lakesentinel's "
                   "lakehouse: overview, domains, incidents, silences. Actions go through the same code as the CLI.")
     app.state.context = ctx
 
