@@ -30,7 +30,8 @@ from lakesentinel.simulator.generator import Simulator
 from lakesentinel.simulator.run import run_live
 from tests.conftest import SIM_START, settings_for
 
-pytestmark = pytest.mark.slow
+# One day through the monitor three times (tens of minutes on 2 cores): run with -m extended.
+pytestmark = pytest.mark.extended
 
 TABLES = ["billing.usage", "billing.list_prices", "access.audit", "access.workspaces_latest"]
 SCENARIOS = ["runaway_cluster", "untagged_spend_surge", "brute_force_login", "mass_download", "privilege_escalation"]

@@ -8,6 +8,9 @@ import pytest
 from lakesentinel.analytics.features import FEATURE_TABLES, read_features, refresh_features
 from lakesentinel.lakehouse import Lakehouse
 
+# Builds its own month-scale gold lakehouse: minutes of suite time, run with -m extended.
+pytestmark = pytest.mark.extended
+
 
 @pytest.fixture(scope="module")
 def refreshed(analytics_spark, gold_cfg):

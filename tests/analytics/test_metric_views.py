@@ -13,6 +13,9 @@ from lakesentinel.analytics.metric_view import MetricViewError, load_metric_view
 from lakesentinel.analytics.metrics import create_metric_views, find_view, query_metric
 from lakesentinel.lakehouse import Lakehouse
 
+# Builds its own month-scale gold lakehouse: minutes of suite time, run with -m extended.
+pytestmark = pytest.mark.extended
+
 
 def gold(spark, cfg, table, *columns) -> pd.DataFrame:
     lh = Lakehouse(cfg)

@@ -12,6 +12,9 @@ from lakesentinel.analytics.features import read_features, refresh_features
 from lakesentinel.analytics.forecast import ForecastParams, backtest, forecast_frame, mase, seasonal_naive
 from lakesentinel.lakehouse import Lakehouse
 
+# Builds its own month-scale gold lakehouse: minutes of suite time, run with -m extended.
+pytestmark = pytest.mark.extended
+
 
 def weekly_series(rng, days=56, level=100.0, noise=0.25):
     week = np.array([1.0, 1.1, 1.05, 1.0, 0.95, 0.4, 0.35])

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from lakesentinel.context import Context
 from lakesentinel.alerts.commands import COMMANDS
 from lakesentinel.health import expected_streams
+
+# Needs a lakehouse built by the monitor and gold (minutes on 2 cores): run with -m extended.
+pytestmark = pytest.mark.extended
 
 
 def test_overview_scores_every_domain_and_lists_the_freshness_of_every_stream(client, app_lake):

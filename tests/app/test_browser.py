@@ -16,6 +16,9 @@ from lakesentinel.context import Context
 from lakesentinel.alerts.lifecycle import FACT_INCIDENT
 from lakesentinel.app.api import STATIC
 
+# Needs a lakehouse built by the monitor and gold (minutes on 2 cores): run with -m extended.
+pytestmark = pytest.mark.extended
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
