@@ -29,7 +29,9 @@ from tests.fakes.databricks import FakeSecrets
 from tests.fakes.slack import FakeSlack
 from tests.fakes.webhook import FakeWebhook
 
-pytestmark = pytest.mark.slow
+# Builds the wheel, installs it in a clean venv and runs every job (tens of minutes; not yet passing
+# end to end): run with -m extended.
+pytestmark = pytest.mark.extended
 
 BIN = Path(sys.executable).parent
 # What a Databricks runtime ships; and delta-rs, which lakesentinel's ops tables use when they live under
