@@ -22,7 +22,7 @@ GROUPS = 6
 
 
 def start_worker(deployment, log_path: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "lakesentinel.actions.worker", *args], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "lakesentinel.cli.main", "actions", "worker", *args], cwd=ROOT,
                             env=deployment.env(), stdout=log_path.open("ab"), stderr=subprocess.STDOUT)
 
 
@@ -80,6 +80,6 @@ def test_sigkill_during_delivery_then_restart_delivers_each_notification_exactly
     t = DeltaRsTables(deployment.cfg)
     delivered = [r["idempotency_key"] for r in t.read(t.name("ops", DELIVERIES)) if r["event"] == "delivered"]
     assert sorted(delivered) == sorted(r["idempotency_key"] for r in rows), "each key recorded delivered once"
-    stopped = re.search(r"(\d+) delivered, (\d+) dead-lettered, (\d+) found delivered after a crash", log_path.read_text())
+    stopped = re.search(r"delivered (\d+), dead-lettered (\d+), found delivered after a crash (\d+)", log_path.read_text())
     assert stopped and int(stopped.group(3)) >= 2, "the restarted worker found the held deliveries at the services"
     assert services.webhook.duplicates >= 1, "the held webhook call was sent again and deduplicated by its key"
