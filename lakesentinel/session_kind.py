@@ -14,3 +14,8 @@ def is_connect(spark) -> bool:
 def session_key(spark) -> str:
     """Identifies the Spark application (classic) or session (Connect), for per-process caches."""
     return spark.session_id if is_connect(spark) else spark.sparkContext.applicationId
+
+
+def classic_context(spark):
+    """The classic session's SparkContext; None over Spark Connect, which has none (tags serve there)."""
+    return None if is_connect(spark) else spark.sparkContext

@@ -83,8 +83,8 @@ def maintain(spark: SparkSession, cfg: Settings, layers: list[str] | None = None
         result = MaintenanceResult(name, zorder.get(name, []))
         try:
             if optimize:
-                zorder = f" ZORDER BY ({', '.join(f'`{c}`' for c in result.zorder_by)})" if result.zorder_by else ""
-                metrics = spark.sql(f"OPTIMIZE {quote(name)}{zorder}").select("metrics.*").first()
+                clause = f" ZORDER BY ({', '.join(f'`{c}`' for c in result.zorder_by)})" if result.zorder_by else ""
+                metrics = spark.sql(f"OPTIMIZE {quote(name)}{clause}").select("metrics.*").first()
                 result.files_removed, result.files_added = metrics["numFilesRemoved"], metrics["numFilesAdded"]
             if vacuum:
                 result.files_vacuumed = spark.sql(f"VACUUM {quote(name)} RETAIN {retain_hours} HOURS DRY RUN").count()

@@ -29,6 +29,7 @@ from typing import Callable
 from pyspark.sql import DataFrame, SparkSession
 
 from lakesentinel.logs import get_logger
+from lakesentinel.session_kind import classic_context
 from lakesentinel.rules import windows
 from lakesentinel.rules.analysis import reason
 from lakesentinel.rules.compiler import CompiledRule
@@ -235,7 +236,7 @@ class RuleEngine:
         session = df.sparkSession  # a stream's batches run in a clone of the session
         name = f"lakesentinel-rules-{uuid.uuid4().hex}"
         expired = threading.Event()
-        context = _spark_context(session)
+        context = classic_context(session)
         keys = ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel")
         saved = [context.getLocalProperty(k) for k in keys] if context is not None else []
 
@@ -273,10 +274,3 @@ class RuleEngine:
         report.quarantined.append(rule.id)
         log.error("rule quarantined", extra={"rule_id": rule.id, "rule_version": rule.version, "reason": reason})
 
-
-def _spark_context(session: SparkSession):
-    """The classic session's SparkContext; None over Spark Connect, which has none (tags serve there)."""
-    try:
-        return session.sparkContext
-    except Exception:  # noqa: BLE001  (Spark Connect raises its own not-supported error)
-        return None
