@@ -16,12 +16,11 @@ stages feeding it had finished: nothing can still be on its way.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.streams.bronze import bronze_name
@@ -49,67 +48,28 @@ class StageBacklog:
 
 
 class TableProbe:
-    """Latest version and commit time of tables: delta-rs on a local lakehouse, Spark elsewhere."""
+    """Latest version, commit time and rows of tables, through the context's table backend (delta-rs on
+    a local lakehouse, Spark by name elsewhere), and where a stream's checkpoint is when it is local."""
 
     def __init__(self, monitor: Monitor):
-        self.spark, self.cfg = monitor.spark, monitor.cfg
-        self.lh = Lakehouse(self.cfg)
-        self._handles: dict[str, Any] = {}
-        self._lock = threading.Lock()
-
-    def _local(self, name: str):
-        from deltalake import DeltaTable
-
-        path = self.lh.location(name)
-        if not (Path(path) / "_delta_log").is_dir():
-            return None
-        dt = self._handles.get(name)
-        try:
-            if dt is None:
-                dt = self._handles[name] = DeltaTable(path)
-            else:
-                dt.update_incremental()
-        except Exception:  # being created by another writer: no commit yet
-            return None
-        return dt
+        self.tables = monitor.ctx.ops_tables
+        self.local = monitor.ctx.local
+        self.lh = monitor.ctx.lakehouse
 
     def version(self, name: str) -> int | None:
-        with self._lock:
-            if self.cfg.storage_root:
-                dt = self._local(name)
-                return None if dt is None else dt.version()
-        if not self.lh.exists(self.spark, name):
-            return None
-        from delta.tables import DeltaTable
+        return self.tables.version(name)
 
-        return DeltaTable.forName(self.spark, name).history(1).select("version").first()[0]
+    def rows(self, name: str) -> list[dict]:
+        return self.tables.read(name)
+
+    def committed_at(self, name: str) -> float | None:
+        """Wall-clock seconds of the table's latest commit."""
+        return self.tables.committed_at(name)
 
     def checkpoint(self, stream: str) -> str | None:
         """A stream's checkpoint folder when it is on the local file system."""
         path = self.lh.checkpoint(stream)
-        return path if self.cfg.storage_root and "://" not in path else None
-
-    def rows(self, name: str) -> list[dict]:
-        with self._lock:
-            if self.cfg.storage_root:
-                dt = self._local(name)
-                return [] if dt is None else dt.to_pyarrow_table().to_pylist()
-        return [r.asDict() for r in self.spark.table(name).collect()]
-
-    def committed_at(self, name: str) -> float | None:
-        """Wall-clock seconds of the table's latest commit."""
-        with self._lock:
-            if self.cfg.storage_root:
-                dt = self._local(name)
-                if dt is None:
-                    return None
-                return dt.history(1)[0]["timestamp"] / 1000.0
-        if not self.lh.exists(self.spark, name):
-            return None
-        from delta.tables import DeltaTable
-
-        ts = DeltaTable.forName(self.spark, name).history(1).select("timestamp").first()[0]
-        return ts.replace(tzinfo=timezone.utc).timestamp()
+        return path if self.local and "://" not in path else None
 
 
 def checkpointed_version(checkpoint: str) -> int | None:
@@ -160,7 +120,7 @@ def _task(name: str, task, table: str, committed: float | None) -> StageBacklog:
 
 def stage_backlog(monitor: Monitor, probe: TableProbe) -> list[StageBacklog]:
     """Every stage's backlog, from the sources down (see the module's docstring)."""
-    cfg, lh = monitor.cfg, Lakehouse(monitor.cfg)
+    cfg, lh = monitor.cfg, monitor.ctx.lakehouse
     out: list[StageBacklog] = []
     tasks = {t.name: t for t in monitor.supervisor.tasks}
     streams = {s.name: s for s in monitor.supervisor.streams}

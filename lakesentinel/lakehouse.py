@@ -51,6 +51,13 @@ class Lakehouse:
             raise ValueError(f"not a table name: {table!r}")
         return f"{self.schema(layer)}.{table}"
 
+    def model(self, layer: str, model: str, *, local_prefix: str = "") -> str:
+        """Registry name of an MLflow model: in Unity Catalog a model lives in a layer's schema as a table
+        does (``main.plt_ops.detector_x``); a local registry has flat names (``local_prefix + model``)."""
+        if (self.cfg.mlflow.registry_uri or "").startswith("databricks-uc") and self.cfg.catalog:
+            return self.name(layer, model)
+        return local_prefix + model
+
     def source(self, system_table: str) -> str:
         """Configured source table for a system table such as ``billing.usage``."""
         try:

@@ -67,6 +67,9 @@ class Tables(Protocol):
 
     def read(self, name: str) -> list[dict]: ...
 
+    def committed_at(self, name: str) -> float | None:
+        """Wall-clock seconds (epoch) of the latest commit, None when the table does not exist yet."""
+
     def append(self, name: str, rows: list[dict], schema: T.StructType) -> None: ...
 
     def overwrite(self, name: str, rows: list[dict], schema: T.StructType) -> None: ...
@@ -108,6 +111,11 @@ class DeltaRsTables:
         with self._lock:
             dt = self._table(name)
             return None if dt is None else dt.version()
+
+    def committed_at(self, name: str) -> float | None:
+        with self._lock:
+            dt = self._table(name)
+            return None if dt is None else dt.history(1)[0]["timestamp"] / 1000.0
 
     def changes(self, name: str, after: int, upto: int) -> list[dict]:
         if upto <= after:
@@ -162,6 +170,14 @@ class SparkTables:
         from delta.tables import DeltaTable
 
         return DeltaTable.forName(self.spark, name).history(1).select("version").first()[0]
+
+    def committed_at(self, name: str) -> float | None:
+        if not self.lakehouse.exists(self.spark, name):
+            return None
+        from delta.tables import DeltaTable
+
+        ts = DeltaTable.forName(self.spark, name).history(1).select("timestamp").first()[0]
+        return ts.replace(tzinfo=timezone.utc).timestamp()
 
     def changes(self, name: str, after: int, upto: int) -> list[dict]:
         if upto <= after:

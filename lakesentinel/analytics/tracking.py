@@ -11,6 +11,7 @@ import pandas as pd
 
 from lakesentinel.analytics import failure, risk
 from lakesentinel.analytics.forecast import ForecastParams, forecast_frame
+from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.settings import Settings
 
 try:
@@ -25,9 +26,7 @@ MODELS = ("cost_forecast", "job_failure", "security_risk")
 
 def registered_name(cfg: Settings, model: str) -> str:
     """``catalog.plt_features.<model>`` in Unity Catalog, ``lakesentinel_<model>`` in a local registry."""
-    if (cfg.mlflow.registry_uri or "").startswith("databricks-uc") and cfg.catalog:
-        return f"{cfg.catalog}.{cfg.schemas.features}.{model}"
-    return f"lakesentinel_{model}"
+    return Lakehouse(cfg).model("features", model, local_prefix="lakesentinel_")
 
 
 class CostForecastModel(_Base):

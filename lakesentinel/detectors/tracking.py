@@ -123,10 +123,7 @@ def _requirements() -> list[str]:
 
 def registered_name(cfg: Settings, spec: DetectorSpec) -> str:
     """Registry name of a detector: ``catalog.plt_ops.detector_<id>`` in Unity Catalog, plain otherwise."""
-    base = "detector_" + re.sub(r"[^A-Za-z0-9_]", "_", spec.id)
-    if (cfg.mlflow.registry_uri or "").startswith("databricks-uc") and cfg.catalog:
-        return Lakehouse(cfg).name("ops", base)  # a Unity Catalog model lives in a schema, as a table does
-    return base
+    return Lakehouse(cfg).model("ops", "detector_" + re.sub(r"[^A-Za-z0-9_]", "_", spec.id))
 
 
 def log_evaluation(cfg: Settings, specs: list[DetectorSpec], evaluations: dict[str, Evaluation],

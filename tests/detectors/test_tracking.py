@@ -47,3 +47,12 @@ def test_unity_catalog_names_live_in_the_ops_schema(fresh_settings, shipped_spec
         update={"registry_uri": "databricks-uc"})})
     assert registered_name(uc, spec) == "main.plt_ops.detector_" + spec.id.replace(".", "_")
     assert registered_name(fresh_settings, spec) == "detector_" + spec.id.replace(".", "_")
+
+
+def test_analytics_models_share_the_unity_catalog_naming(fresh_settings):
+    from lakesentinel.analytics.tracking import registered_name as analytics_name
+
+    uc = fresh_settings.model_copy(update={"catalog": "main", "mlflow": fresh_settings.mlflow.model_copy(
+        update={"registry_uri": "databricks-uc"})})
+    assert analytics_name(uc, "cost_forecast") == "main.plt_features.cost_forecast"
+    assert analytics_name(fresh_settings, "cost_forecast") == "lakesentinel_cost_forecast"
