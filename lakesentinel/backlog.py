@@ -215,16 +215,28 @@ class BacklogTrace:
         self.samples.append(BacklogSample(round(time.time() - self.began, 1), phase, {s.stage: s.behind for s in stages}))
 
     def summary(self, phase: str = "live") -> dict[str, dict]:
-        """Per stage: peak backlog and when, backlog at the start and end of ``phase``, and whether it grew
-        through that phase (ended higher than it began: the machine did not keep up with the rate)."""
+        """Per stage: peak backlog and when, backlog at the start and end of ``phase``, whether it grew
+        through that phase (ended higher than it began: the machine did not keep up with the rate) and
+        since when (the seconds into the run of the last rise above the start that lasted to the end)."""
         out: dict[str, dict] = {}
         stages = sorted({k for s in self.samples for k in s.behind})
         during = [s for s in self.samples if s.phase == phase]
         for stage in stages:
             series = [(s.at, s.behind.get(stage, 0)) for s in self.samples]
             peak_at, peak = max(series, key=lambda p: (p[1], -p[0]))
-            live = [s.behind.get(stage, 0) for s in during]
-            start, end = (live[0], live[-1]) if live else (0, 0)
+            live = [(s.at, s.behind.get(stage, 0)) for s in during]
+            start, end = (live[0][1], live[-1][1]) if live else (0, 0)
+            grew = bool(live) and end > start
+            since = None
+            if grew:
+                for at, behind in reversed(live):
+                    if behind <= start:
+                        break
+                    since = at
             out[stage] = {"peak": peak, "peak_at_s": peak_at, f"{phase}_start": start, f"{phase}_end": end,
-                          "grew": bool(live) and end > start}
+                          "grew": grew, "grew_since_s": since}
         return out
+
+    def growing(self, phase: str = "live") -> list[str]:
+        """Stages whose backlog is now above what it was when ``phase`` began."""
+        return sorted(k for k, v in self.summary(phase).items() if v["grew"])

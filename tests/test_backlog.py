@@ -30,11 +30,29 @@ def test_the_trace_says_which_stage_grew_while_data_flowed():
                                   ("drain", 4, 0), ("drain", 0, 0)):
         trace.add(phase, [StageBacklog("silver.usage", "plt_bronze.billing_usage", silver),
                           StageBacklog("bronze.billing.usage", "system_billing.usage", bronze)])
+    for i, sample in enumerate(trace.samples):  # one sample a second
+        sample.at = float(i)
     summary = trace.summary("live")
     assert summary["silver.usage"]["grew"] and (summary["silver.usage"]["live_start"],
                                                 summary["silver.usage"]["live_end"]) == (2, 8)
-    assert not summary["bronze.billing.usage"]["grew"]
+    assert summary["silver.usage"]["grew_since_s"] == 2.0  # it rose above 2 at the second live sample
+    assert not summary["bronze.billing.usage"]["grew"] and summary["bronze.billing.usage"]["grew_since_s"] is None
     assert summary["silver.usage"]["peak"] == 9
+    assert trace.growing("live") == ["silver.usage"]
+
+
+def test_the_live_view_says_which_stage_is_growing():
+    from rich.console import Console
+
+    from lakesentinel.demo.live_run import LiveRunState
+    from lakesentinel.demo.view import render
+
+    state = LiveRunState(phase="live", backlog=[StageBacklog("silver.usage", "plt_bronze.billing_usage", 8)],
+                         growing=["silver.usage"])
+    console = Console(width=200, record=True)
+    console.print(render([], 0, state))
+    text = console.export_text()
+    assert "silver.usage 8" in text and "growing since the live phase began: silver.usage" in text
 
 
 def test_a_stage_behind_says_by_how_much_of_what():

@@ -61,8 +61,15 @@ def demo(
     grew = result["backlog_grew"]
     peaks = sorted(((v["peak"], k) for k, v in result["backlog"].items() if v["peak"]), reverse=True)[:5]
     console.print("backlog peaks: " + (", ".join(f"{k} {n}" for n, k in peaks) or "none"))
-    console.print(f"backlog grew through the live phase (the machine did not keep up with {result['rate']:g} "
-                  f"events/s) in: {', '.join(grew)}" if grew else "no stage's backlog grew through the live phase")
+    if grew:
+        console.print(f"backlog grew through the live phase (the machine did not keep up with {result['rate']:g} "
+                      "events/s) in:")
+        for stage in grew:
+            b = result["backlog"][stage]
+            console.print(f"  {stage}: {b['live_start']} -> {b['live_end']} behind, rising from "
+                          f"{b['grew_since_s']}s into the run (peak {b['peak']} at {b['peak_at_s']}s)")
+    else:
+        console.print("no stage's backlog grew through the live phase")
     if not result["caught_up"]:
         console.print(f"[red]not every stage caught up within {drain_cap:g}s of the last event:[/red]")
         for line in result["behind"]:

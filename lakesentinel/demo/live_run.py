@@ -68,6 +68,7 @@ class LiveRunState:
     sim_time: str = ""
     notifications: int = 0
     backlog: list[StageBacklog] = field(default_factory=list)
+    growing: list[str] = field(default_factory=list)  # stages behind more than when the live phase began
 
 
 @dataclass
@@ -153,6 +154,8 @@ def _run(spark, cfg, opts: LiveRunOptions, receiver: WebhookReceiver, on_poll) -
             state.backlog = [StageBacklog("monitor", "?", 1, f"backlog not readable yet: {exc}"[:200])]
         if state.backlog:
             trace.add(phase, state.backlog)
+            if phase == "live":
+                state.growing = trace.growing("live")
         on_poll(state)
         return bool(state.backlog) and all(s.caught_up for s in state.backlog)
 

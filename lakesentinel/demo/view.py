@@ -39,6 +39,8 @@ def render(incidents: list[dict], alerts: int, progress: LiveRunState, limit: in
     lag = Text.assemble(("backlog ", "bold"), ", ".join(f"{s.stage} {s.behind}" for s in behind[:8])
                         + (f" (+{len(behind) - 8} more)" if len(behind) > 8 else "")
                         if behind else ("every stage has covered its input" if progress.backlog else "-"))
+    if progress.growing:  # the machine is not keeping up with the rate: say so while it happens
+        lag.append(f" | growing since the live phase began: {', '.join(progress.growing)}", style="red")
     table = Table("opened", "status", "severity", "domain", "incident", "entity", expand=True)
     recent = sorted(incidents, key=lambda i: i["opened_at"] or 0, reverse=True)[:limit]
     for inc in recent:
