@@ -31,15 +31,22 @@ def _merge(base: Any, over: Any) -> Any:
 
 
 def _sources() -> tuple[dict, dict[str, Path]]:
-    """The root file merged with its includes, and which file defined each job (paths resolve there)."""
+    """The root file merged with its includes, and which file defined each job (by its key), app
+    (``apps.<key>``) and artifact (``artifacts.<key>``): relative paths resolve against that file."""
     root = yaml.safe_load((BUNDLE_ROOT / "databricks.yml").read_text())
     defined_in: dict[str, Path] = {}
     merged = copy.deepcopy(root)
+    for key in root.get("artifacts", {}):
+        defined_in[f"artifacts.{key}"] = BUNDLE_ROOT / "databricks.yml"
     for pattern in root.get("include", []):
         for path in sorted(BUNDLE_ROOT.glob(pattern)):
             doc = yaml.safe_load(path.read_text()) or {}
             for key in doc.get("resources", {}).get("jobs", {}):
                 defined_in[key] = path
+            for key in doc.get("resources", {}).get("apps", {}):
+                defined_in[f"apps.{key}"] = path
+            for key in doc.get("artifacts", {}):
+                defined_in[f"artifacts.{key}"] = path
             merged = _merge(merged, doc)
     return merged, defined_in
 
@@ -115,13 +122,22 @@ def wheel_globs(config: dict, defined_in: dict[str, Path]) -> dict[str, list[Pat
     return out
 
 
-def build_output(config: dict) -> Path:
+def artifact_dir(config: dict, defined_in: dict[str, Path], name: str = "lakesentinel") -> Path:
+    """Where the artifact's build command runs: its path, relative to the file that defines it."""
+    return (defined_in[f"artifacts.{name}"].parent / config["artifacts"][name]["path"]).resolve()
+
+
+def build_output(config: dict, name: str = "lakesentinel", defined_in: dict[str, Path] | None = None) -> Path:
     """Where the artifact's build command puts the wheel: it runs in the artifact's path."""
-    artifact = config["artifacts"]["lakesentinel"]
-    cwd = (BUNDLE_ROOT / artifact["path"]).resolve()
-    args = artifact["build"].split()
+    defined_in = defined_in or _sources()[1]
+    args = config["artifacts"][name]["build"].split()
     wheel_dir = args[args.index("--wheel-dir") + 1]
-    return (cwd / wheel_dir).resolve()
+    return (artifact_dir(config, defined_in, name) / wheel_dir).resolve()
+
+
+def app_source(config: dict, defined_in: dict[str, Path], key: str) -> Path:
+    """An app's ``source_code_path`` as the CLI resolves it: a local folder, relative to its own file."""
+    return (defined_in[f"apps.{key}"].parent / config["resources"]["apps"][key]["source_code_path"]).resolve()
 
 
 def task_order(job: dict) -> list[dict]:

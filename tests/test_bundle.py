@@ -8,7 +8,8 @@ import jsonschema
 import pytest
 from databricks.bundles.jobs import Job
 
-from tests.bundle_config import SCHEMA, build_output, resolve, targets, task_order, wheel_globs
+from tests.bundle_config import (BUNDLE_ROOT, REPO_ROOT, SCHEMA, app_source, artifact_dir, build_output, resolve, targets,
+                                 task_order, wheel_globs)
 
 TARGETS = targets()
 
@@ -107,3 +108,31 @@ def test_every_secret_the_shipped_routes_use_is_created_in_the_deploy_guide():
     guide = (Path(__file__).resolve().parents[1] / "docs" / "deploy.md").read_text()
     created = set(re.findall(r"databricks secrets put-secret \$SCOPE ([a-z0-9-]+)", guide))
     assert keys and keys <= created, keys - created
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_apps_source_folder_is_synced_and_carries_the_wheel_its_requirements_name(target):
+    import fnmatch
+    import tomllib
+
+    config, defined_in = resolve(target)
+    (key,) = config["resources"]["apps"]
+    source = app_source(config, defined_in, key)
+    # The CLI translates source_code_path against its file and refuses a folder outside the sync root
+    # (the bundle root: no sync.paths), which is the only part of the repository a deploy uploads.
+    assert "sync" not in config or "paths" not in config["sync"]
+    assert source.is_dir() and source.is_relative_to(BUNDLE_ROOT), source
+    assert (source / "app.yaml").is_file() and (source / "requirements.txt").is_file()
+    # The app artifact builds the repository itself, into the app's folder.
+    assert artifact_dir(config, defined_in, "lakesentinel_app") == REPO_ROOT
+    assert config["artifacts"]["lakesentinel_app"]["build"].split()[-1] == "."
+    out = build_output(config, "lakesentinel_app", defined_in)
+    assert out.is_relative_to(source), out
+    version = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["version"]
+    wheel = out / f"lakesentinel-{version}-py3-none-any.whl"
+    named = [line.split("[")[0] for line in (source / "requirements.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert [(source / n).resolve() for n in named] == [wheel]
+    # A build output is git-ignored, and the sync skips ignored files unless sync.include names them.
+    relative = wheel.relative_to(BUNDLE_ROOT).as_posix()
+    assert any(fnmatch.fnmatch(relative, pattern) for pattern in config.get("sync", {}).get("include", [])), relative
