@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lakesentinel.cli.common import console, emit_json
+from lakesentinel.cli.common import console, date_keys_text, emit_json
 from lakesentinel.context import Context
 
 app = typer.Typer(help="Benchmarks; each prints figures, writes bench/results/<name>.json, and with --json "
@@ -34,14 +34,6 @@ def scratch_settings(prefix: str):
 
     home = tempfile.mkdtemp(prefix=prefix)
     return settings_at(home), home
-
-
-def _dates(dates: list[int]) -> str:
-    if not dates:
-        return "-"
-    if len(dates) <= 4:
-        return ", ".join(str(d) for d in dates)
-    return f"{dates[0]}..{dates[-1]} ({len(dates)} dates)"
 
 
 @app.command("simulator")
@@ -240,7 +232,7 @@ def bench_incremental(
     console.print(f"{result['base_rows']:,} source rows, then +{result['extra_rows']:,} "
                   f"({result['extra_share']:.2%}) landing up to {result['extra_until']}")
     for task, dates in result["incremental_dates"].items():
-        console.print(f"  {task}: rewrote {_dates(dates)}")
+        console.print(f"  {task}: rewrote {date_keys_text(dates)}")
     console.print(f"full build {result['full_s']}s; incremental {result['incremental_s']}s; full rebuild of the "
                   f"same data {result['rebuild_s']}s; incremental / full = {result['ratio']}")
     console.print(f"written to {save('incremental', result)}")

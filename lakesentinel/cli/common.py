@@ -11,6 +11,15 @@ from rich.console import Console
 console = Console(stderr=True)
 
 
+def date_keys_text(dates: list[int]) -> str:
+    """A short list of date keys for a table cell: all of up to four, else the range and the count."""
+    if not dates:
+        return "-"
+    if len(dates) <= 4:
+        return ", ".join(str(d) for d in dates)
+    return f"{dates[0]}..{dates[-1]} ({len(dates)} dates)"
+
+
 def emit_json(payload: dict) -> None:
     sys.stdout.write(json.dumps(payload, default=str, separators=(",", ":")) + "\n")
     sys.stdout.flush()

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from lakesentinel.cli.common import console, emit_json, settings, spark
+from lakesentinel.cli.common import console, date_keys_text, emit_json, settings, spark
 from lakesentinel.errors import LakeSentinelError
 
 app = typer.Typer(help="Gold: the star schema (dimensions, facts by date) and the views that answer the "
@@ -21,14 +21,6 @@ class UnknownViewError(LakeSentinelError):
 
 class ViewQueryError(LakeSentinelError):
     """A --where or --order-by that Spark cannot apply to the view."""
-
-
-def _dates(dates: list[int]) -> str:
-    if not dates:
-        return "-"
-    if len(dates) <= 4:
-        return ", ".join(str(d) for d in dates)
-    return f"{dates[0]}..{dates[-1]} ({len(dates)} dates)"
 
 
 @app.command("build")
@@ -44,7 +36,7 @@ def build(
     table = Table("task", "mode", "dates written", "rows", "seconds", title=f"gold build {report.build_id[:8]}")
     for r in report.results:
         table.add_row(r.task, r.mode + (f" ({r.reason})" if r.reason and r.reason != "--full" else ""),
-                      _dates(r.dates), f"{r.rows_written:,}", f"{r.seconds:.1f}")
+                      date_keys_text(r.dates), f"{r.rows_written:,}", f"{r.seconds:.1f}")
     console.print(table)
     console.print(f"{len(report.views)} views; {report.seconds:.1f}s")
     if as_json:
