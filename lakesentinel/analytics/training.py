@@ -47,7 +47,6 @@ class Organisation:
 def build_organisation(spark: SparkSession, home: Path, plan: Plan, seed: int) -> Organisation:
     """One simulated organisation through the whole pipeline, up to the feature tables."""
     from lakesentinel.gold.plan import run_gold
-    from lakesentinel.session import get_spark
     from lakesentinel.silver.plan import run_silver
     from lakesentinel.simulator.clock import to_us
     from lakesentinel.simulator.generator import Simulator
@@ -58,11 +57,11 @@ def build_organisation(spark: SparkSession, home: Path, plan: Plan, seed: int) -
     cfg = settings_at(home)
     sim = Simulator(plan.profile, seed, to_us(plan.start), plan.days, warmup_days=min(7, plan.days // 3))
     run_batch(cfg, sim)
-    session = get_spark(cfg)
-    add_bronze(Supervisor(), session, cfg, scheduled=True).run_once()
-    run_silver(session, cfg)
-    run_gold(session, cfg, full=True)
-    refresh_features(session, cfg, full=True)
+    Lakehouse(cfg).attach(spark)  # the session's table names now point at this organisation's lakehouse
+    add_bronze(Supervisor(), spark, cfg, scheduled=True).run_once()
+    run_silver(spark, cfg)
+    run_gold(spark, cfg, full=True)
+    refresh_features(spark, cfg, full=True)
     return Organisation(seed, cfg, list(sim.truths))
 
 
@@ -125,15 +124,14 @@ def evaluate(spark: SparkSession, plan: Plan, workdir: Path | None = None, progr
 
 
 def _evaluate(spark: SparkSession, plan: Plan, orgs: dict[int, Organisation], progress) -> Evaluation:
-    from lakesentinel.session import get_spark
 
     figures: dict = {}
     histories, jobs, surfaces = {}, {}, {}
     for seed, org in orgs.items():
-        s = get_spark(org.cfg)
-        histories[seed] = cost_history(s, org.cfg)
-        jobs[seed] = read_features(s, org.cfg, "features_job_efficiency").toPandas()
-        surfaces[seed] = read_features(s, org.cfg, "features_security_surface").toPandas()
+        Lakehouse(org.cfg).attach(spark)
+        histories[seed] = cost_history(spark, org.cfg)
+        jobs[seed] = read_features(spark, org.cfg, "features_job_efficiency").toPandas()
+        surfaces[seed] = read_features(spark, org.cfg, "features_security_surface").toPandas()
 
     progress("forecast: choosing settings on the training seeds")
     train_series = {k: v for seed in plan.train_seeds for k, v in _series(histories[seed], seed).items()}

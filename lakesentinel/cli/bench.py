@@ -138,7 +138,6 @@ def app_speed(
 ) -> None:
     """The Platform Health app: the overview's first render in chromium, and API p95, over a month of data."""
     from lakesentinel.bench import app as bench
-    from lakesentinel.session import get_spark
     from lakesentinel.settings import settings_at
 
     if home is not None:
@@ -147,7 +146,7 @@ def app_speed(
     else:
         cfg, scratch = scratch_settings("lakesentinel-bench-app-")
     try:
-        spark = get_spark(cfg)
+        spark = Context(cfg).spark
         if scratch is not None:
             with console.status(f"simulating {profile} for {days} days, then the monitor and gold"):
                 built = bench.seed(spark, cfg, profile, days) | {"profile": profile, "days": days}

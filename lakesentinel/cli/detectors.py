@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from lakesentinel.cli.common import console, emit_json, settings
+from lakesentinel.cli.common import console, context, emit_json, settings
 from lakesentinel.errors import LakeSentinelError
 
 app = typer.Typer(help="Online detectors: list them, evaluate them on simulated incidents, score a series.",
@@ -90,7 +90,6 @@ def evaluate(
 
     from lakesentinel.detectors.scenario_run import ScenarioPlan, combined, run
     from lakesentinel.detectors.spec import find_spec
-    from lakesentinel.session import get_spark
 
     cfg = settings()
     specs = _specs()
@@ -100,7 +99,7 @@ def evaluate(
     if days <= warmup_days:
         raise typer.BadParameter(f"--days ({days}) must exceed --warmup-days ({warmup_days})")
     root = scratch or Path(tempfile.mkdtemp(prefix="lakesentinel-evaluate-"))
-    spark = get_spark(cfg)
+    spark = context().spark
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console, transient=True) as progress:
