@@ -65,7 +65,8 @@ class Tables(Protocol):
     def changes(self, name: str, after: int, upto: int) -> list[dict]:
         """Rows inserted by commits ``after < version <= upto``, each with ``_commit_version``."""
 
-    def read(self, name: str) -> list[dict]: ...
+    def read(self, name: str, version: int | None = None) -> list[dict]:
+        """Every row, as of ``version`` when given (so a reader can go on from exactly there)."""
 
     def committed_at(self, name: str) -> float | None:
         """Wall-clock seconds (epoch) of the latest commit, None when the table does not exist yet."""
@@ -129,10 +130,16 @@ class DeltaRsTables:
         rows = _arrow_rows(data)
         return [r for r in rows if r.get("_change_type") in ("insert", "update_postimage")]
 
-    def read(self, name: str) -> list[dict]:
+    def read(self, name: str, version: int | None = None) -> list[dict]:
         with self._lock:
             dt = self._table(name)
-            return [] if dt is None else _arrow_rows(dt.to_pyarrow_table())
+            if dt is None:
+                return []
+            if version is not None and version != dt.version():
+                from deltalake import DeltaTable
+
+                dt = DeltaTable(self.path(name), version=version)
+            return _arrow_rows(dt.to_pyarrow_table())
 
     def _write(self, name: str, rows: list[dict], schema: T.StructType, mode: str) -> None:
         from deltalake import write_deltalake
@@ -187,9 +194,12 @@ class SparkTables:
               .where("_change_type IN ('insert', 'update_postimage')"))
         return _arrow_rows(df.toArrow())
 
-    def read(self, name: str) -> list[dict]:
+    def read(self, name: str, version: int | None = None) -> list[dict]:
         if not self.lakehouse.exists(self.spark, name):
             return []
+        if version is not None:
+            df = self.spark.read.format("delta").option("versionAsOf", version).table(self.lakehouse.ensure(self.spark, name))
+            return _arrow_rows(df.toArrow())
         return _arrow_rows(self.lakehouse.read(self.spark, name).toArrow())
 
     def _frame(self, rows: list[dict], schema: T.StructType):

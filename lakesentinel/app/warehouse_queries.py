@@ -79,10 +79,11 @@ class WarehouseTables:
     def changes(self, name: str, after: int, upto: int) -> list[dict]:
         raise NotImplementedError("the app reads whole tables; change feeds are the lifecycle's")
 
-    def read(self, name: str) -> list[dict]:
+    def read(self, name: str, version: int | None = None) -> list[dict]:
         if not self._exists(name):
             return []
-        rows = _run(self.connect, self.token, f"read {name}", f"SELECT * FROM {quote(name)}")
+        as_of = f" VERSION AS OF {int(version)}" if version is not None else ""
+        rows = _run(self.connect, self.token, f"read {name}", f"SELECT * FROM {quote(name)}{as_of}")
         for row in rows:  # the warehouse returns aware UTC timestamps; the CLI's code works in naive UTC
             for key, value in row.items():
                 if isinstance(value, datetime) and value.tzinfo is not None:

@@ -173,13 +173,24 @@ class ReceiverConfig(_Strict):
 
 
 class DeliverySettings(_Strict):
-    """How the worker delivers: attempts before dead-lettering, backoff, timeouts, polling."""
+    """How the worker delivers: attempts before dead-lettering, backoff, timeouts, polling, claims."""
 
     max_attempts: int = Field(8, ge=1)
     backoff_initial: Duration = "1s"
     backoff_max: Duration = "5m"
+    retry_after_max: Duration = Field("2m", description="the longest a receiver's Retry-After is obeyed")
     timeout: Duration = "10s"
     poll_interval: Duration = "100ms"
+    lease: Duration = Field("2m", description="how long a worker's claim on a notification holds without renewal")
+
+    @model_validator(mode="after")
+    def _lease_outlasts_an_attempt(self) -> "DeliverySettings":
+        # An attempt is a look-up plus a send, each up to the timeout: a lease shorter than that could
+        # lapse while the send is in flight and let a second worker send again.
+        if self.lease.total_seconds() < 3 * self.timeout.total_seconds():
+            raise ValueError(f"delivery.lease ({self.lease.total_seconds():g}s) must be at least three times "
+                             f"delivery.timeout ({self.timeout.total_seconds():g}s)")
+        return self
 
 
 class ReceiversFile(Protocol):

@@ -1,5 +1,12 @@
 """``plt_ops.action_deliveries`` (the notification log) and ``plt_ops.action_dead_letter``.
 
+Before it touches a notification a worker appends a ``claimed`` row (a lease: ``refs`` holds its
+``claim`` id and ``lease_until``); claims are settled in commit order, the same way by every reader, so
+of two workers (or a worker and ``actions retry``) claiming at once exactly one holds the notification.
+The holder renews its claim before each backoff wait, and ``released`` gives it up early (a stopping
+worker). A claim of a process on the same host that no longer runs is overridden at once
+(``voids`` names it); any other one only once it has expired.
+
 The worker appends an ``attempt`` row *before* it calls a receiver and a ``delivered``, ``failed`` or
 ``dead_lettered`` row after, so a worker killed mid-delivery leaves an attempt without an outcome:
 on restart that notification is checked at the receiver before anything is sent again. ``refs``
@@ -15,7 +22,7 @@ from lakesentinel.sources.types import parse_columns
 DELIVERIES = "action_deliveries"
 DEAD_LETTER = "action_dead_letter"
 
-EVENTS = ("attempt", "delivered", "failed", "dead_lettered", "requeued")
+EVENTS = ("claimed", "released", "attempt", "delivered", "failed", "dead_lettered", "requeued")
 TERMINAL = ("delivered", "dead_lettered")
 
 DELIVERY_COLUMNS: tuple[tuple[str, str], ...] = (
