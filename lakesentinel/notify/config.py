@@ -142,7 +142,8 @@ class SqlAlertConfig(_Strict):
 class WebhookConfig(_Strict):
     url: str | SecretRef
     secret: SecretRef | None = Field(None, description="HMAC-SHA256 key for the X-Lakesentinel-Signature header")
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str | SecretRef] = Field(
+        default_factory=dict, description="extra headers; a credential as a secret reference ({env: NAME} ...)")
     send_resolved: bool = True
 
 

@@ -43,6 +43,7 @@ delivery:
   backoff_max: 50ms
   timeout: {timeout}
   poll_interval: 20ms
+  retry_after_max: {retry_after_max}
 """
 
 
@@ -53,9 +54,10 @@ class Services:
     webhook: FakeWebhook
     databricks: FakeDatabricks
 
-    def routes_text(self, attempts: int = 4, timeout: str = "1s") -> str:
+    def routes_text(self, attempts: int = 4, timeout: str = "1s", retry_after_max: str = "2m") -> str:
         return ROUTES.format(slack=self.slack.api_url, jira=self.jira.url, webhook=self.webhook.url,
-                             databricks=self.databricks.url, user=JIRA_USER, attempts=attempts, timeout=timeout)
+                             databricks=self.databricks.url, user=JIRA_USER, attempts=attempts, timeout=timeout,
+                             retry_after_max=retry_after_max)
 
     def clear_faults(self) -> None:
         for fake in (self.slack, self.jira, self.webhook, self.databricks):

@@ -79,6 +79,23 @@ def test_retry_after_is_honoured(deployment, services, outbox):
     assert 7.0 in sleeps
 
 
+def test_retry_after_is_capped(deployment, services, outbox):
+    outbox(deployment.cfg, groups=1, kinds=("slack",))
+    services.slack.fail(429, retry_after=3600, path="chat.postMessage")
+    sleeps = []
+    _, stats = run(deployment, routes=deployment.write(retry_after_max="5s"), sleeps=sleeps)
+    assert stats.delivered == 1
+    assert sleeps == [5.0], "an hour asked, five seconds waited"
+
+
+def test_an_uncertain_last_attempt_is_looked_up_before_it_is_dead_lettered(deployment, services, outbox):
+    outbox(deployment.cfg, groups=1, kinds=("slack",))
+    services.slack.hang(3, after_handling=True, path="chat.postMessage")  # posted; the reply never comes
+    _, stats = run(deployment, routes=deployment.write(attempts=1, timeout="500ms"))
+    assert stats.delivered == 1 and stats.dead_lettered == 0 and stats.recovered == 1
+    assert len(services.slack.top_level()) == 1 and events(deployment.cfg, "dead_lettered") == []
+
+
 def test_backoff_is_exponential_and_capped(deployment, services, outbox):
     outbox(deployment.cfg, groups=1, kinds=("webhook",))
     services.webhook.fail(500, times=5)

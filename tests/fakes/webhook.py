@@ -1,18 +1,22 @@
-"""A fake webhook receiver that checks the HMAC-SHA256 signature and dedupes on ``Idempotency-Key``,
-as a well-behaved receiver does; ``accepted`` holds one entry per distinct key, ``requests`` every call."""
+"""A fake webhook receiver that checks the HMAC-SHA256 signature (over timestamp, idempotency key and
+body, written out here from the documented scheme rather than imported) and, when given a tolerance,
+the timestamp's age, and dedupes on ``Idempotency-Key``, as a well-behaved receiver does; ``accepted``
+holds one entry per distinct key, ``requests`` every call."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 
 from tests.fakes.server import FakeServer, Reply, Request
 
 
 class FakeWebhook(FakeServer):
-    def __init__(self, secret: str | None = None):
+    def __init__(self, secret: str | None = None, tolerance_s: float | None = None):
         super().__init__()
         self.secret = secret
+        self.tolerance_s = tolerance_s
         self.accepted: dict[str, dict] = {}
         self.duplicates = 0
 
@@ -21,9 +25,12 @@ class FakeWebhook(FakeServer):
             return Reply(405, {"error": "method not allowed"})
         if self.secret is not None:
             stamp = req.headers.get("x-lakesentinel-timestamp", "")
-            want = "sha256=" + hmac.new(self.secret.encode(), stamp.encode() + b"." + req.body, hashlib.sha256).hexdigest()
+            message = f"{stamp}.{req.headers.get('idempotency-key', '')}.".encode() + req.body
+            want = "sha256=" + hmac.new(self.secret.encode(), message, hashlib.sha256).hexdigest()
             if not hmac.compare_digest(want, req.headers.get("x-lakesentinel-signature", "")):
                 return Reply(401, {"error": "bad signature"})
+            if self.tolerance_s is not None and not (stamp.isdigit() and abs(time.time() - int(stamp)) <= self.tolerance_s):
+                return Reply(401, {"error": "stale timestamp"})
         key = req.headers.get("idempotency-key")
         if not key:
             return Reply(400, {"error": "Idempotency-Key header required"})
