@@ -3,18 +3,28 @@
 Secrets (tokens, webhook keys) are registered where they are read from the environment or from
 Databricks secrets; the filter sits on the root handler, so third-party loggers are masked too.
 
+A secret is masked in every form a client library or an error message may give it: as is, repr'd or
+JSON-escaped, URL-encoded, and base64-encoded (padded or not, standard or URL-safe alphabet); a
+credential sent as HTTP basic auth is registered as ``user:secret`` too, so its base64 header value is
+masked.
+
 >>> register_secret("xoxb-123456")
 >>> redact("token xoxb-123456 refused")
 'token *** refused'
+>>> register_secret("s3cr/t+k=y")
+>>> redact("token=s3cr%2Ft%2Bk%3Dy, b64 czNjci90K2s9eQ==")
+'token=***, b64 ***'
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import sys
 import threading
 import time
+from urllib.parse import quote, quote_plus
 
 _SECRETS: set[str] = set()
 _lock = threading.Lock()
@@ -23,15 +33,34 @@ _configured = False
 MASK = "***"
 
 
+def encodings(value: str) -> set[str]:
+    """The forms ``value`` takes once a library or an error message has been at it."""
+    forms = {value, repr(value)[1:-1], json.dumps(value)[1:-1], quote(value, safe=""), quote(value),
+             quote_plus(value)}
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        coded = encode(value.encode()).decode()
+        forms |= {coded, coded.rstrip("=")}
+    return {f for f in forms if len(f) >= 4}
+
+
 def register_secret(value: str | None) -> None:
-    """Mask ``value`` in all log output from now on (values shorter than 4 characters are ignored)."""
+    """Mask ``value``, in each of its :func:`encodings`, in all log output and every redacted text from
+    now on (values shorter than 4 characters are ignored)."""
     if value and len(value) >= 4:
         with _lock:
-            _SECRETS.add(value)
+            _SECRETS.update(encodings(value))
+
+
+def register_basic_auth(user: str, secret: str) -> None:
+    """Mask a credential sent as HTTP basic auth: the header carries base64 of ``user:secret``."""
+    register_secret(secret)
+    register_secret(f"{user}:{secret}")
 
 
 def redact(text: str) -> str:
-    for secret in sorted(_SECRETS, key=len, reverse=True):
+    with _lock:
+        secrets = sorted(_SECRETS, key=len, reverse=True)
+    for secret in secrets:
         if secret in text:
             text = text.replace(secret, MASK)
     return text

@@ -9,7 +9,6 @@ so a re-sent comment is recognised. Priority comes from severity through ``prior
 
 from __future__ import annotations
 
-import base64
 from typing import Mapping
 
 import requests
@@ -19,7 +18,7 @@ from lakesentinel.notify.config import JiraConfig
 from lakesentinel.notify.notification import Notification
 from lakesentinel.notify.receiver import Outcome, classify_http, transport_error
 from lakesentinel.actions.render import ack_hint, change_line, facts, headline
-from lakesentinel.logs import register_secret
+from lakesentinel.logs import register_basic_auth
 
 
 def group_label(n: Notification) -> str:
@@ -45,7 +44,7 @@ class JiraReceiver:
             token = config.api_token.resolve()
             self._auth = {"basic_auth": (config.email, token)}
             # The header carries base64("email:token"): mask that form too, wherever an error quotes it.
-            register_secret(base64.b64encode(f"{config.email}:{token}".encode()).decode())
+            register_basic_auth(config.email, token)
         self._client: JIRA | None = None
 
     @property

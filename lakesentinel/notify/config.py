@@ -67,15 +67,28 @@ class SecretRef(_Strict):
         return f"Databricks secret {self.secret.scope or '$' + SECRET_SCOPE_VARIABLE}/{self.secret.key}"
 
     def resolve(self) -> str:
-        """The secret's value, registered for redaction before anyone can log it."""
+        """The secret's value, stripped and checked, registered for redaction before anyone can log it."""
         if self.env is not None:
-            value = os.environ.get(self.env, "")
-            if not value:
+            raw = os.environ.get(self.env)
+            if raw is None:
                 raise ConfigError(f"receiver secret: environment variable {self.env} is not set")
-        else:
-            value = read_databricks_secret(self.secret.resolved_scope(), self.secret.key)
-        register_secret(value)
-        return value
+            return clean_secret(raw, f"environment variable {self.env}")
+        scope = self.secret.resolved_scope()
+        return clean_secret(read_databricks_secret(scope, self.secret.key), f"Databricks secret {scope}/{self.secret.key}")
+
+
+def clean_secret(raw: str, where: str) -> str:
+    """``raw`` without the whitespace and line breaks around it (a pasted token's trailing newline), or a
+    ConfigError naming ``where`` (never the value) when nothing is left or a control character remains."""
+    register_secret(raw)  # before any check, so that not even an error can show it
+    value = raw.strip()
+    if not value:
+        raise ConfigError(f"receiver secret: {where} is empty")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigError(f"receiver secret: {where} contains a line break or another control character "
+                          "inside it (only the ends are stripped)")
+    register_secret(value)
+    return value
 
 
 def read_databricks_secret(scope: str, key: str) -> str:
@@ -93,10 +106,7 @@ def read_databricks_secret(scope: str, key: str) -> str:
     except PermissionDenied:
         raise ConfigError(f"Databricks secret scope '{scope}': no READ permission for key '{key}' "
                           f"(databricks secrets put-acl {scope} <principal> READ)") from None
-    value = base64.b64decode(reply.value or "").decode()
-    if not value:
-        raise ConfigError(f"Databricks secret {scope}/{key} is empty")
-    return value
+    return base64.b64decode(reply.value or "").decode()
 
 
 class SlackConfig(_Strict):

@@ -4,9 +4,11 @@ the environment, and an outbox filled with notifications (no Spark: the worker d
 from __future__ import annotations
 
 import base64
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -20,11 +22,12 @@ from tests.fakes.notifications import incident, notification
 from tests.fakes.slack import FakeSlack
 from tests.fakes.webhook import FakeWebhook
 
+# Characters that URL-encoding, repr, JSON and base64 each write differently, so every form is distinct.
 TOKENS = {
-    "LS_TEST_SLACK_TOKEN": "xoxb-4242-worker-test-slack-token",
-    "LS_TEST_JIRA_TOKEN": "jira-worker-test-api-token-77",
-    "LS_TEST_WEBHOOK_SECRET": "whsec-worker-test-hmac-secret-99",
-    "LS_TEST_DATABRICKS_TOKEN": "dapi-worker-test-databricks-token-55",
+    "LS_TEST_SLACK_TOKEN": "xoxb-4242-worker/test+slack=token'1",
+    "LS_TEST_JIRA_TOKEN": 'jira-worker/test+api"token\\77',
+    "LS_TEST_WEBHOOK_SECRET": "whsec-worker/test+hmac=secret'99",
+    "LS_TEST_DATABRICKS_TOKEN": "dapi-worker/test+databricks\\token-55",
 }
 JIRA_USER = "bot@example.com"
 
@@ -64,10 +67,22 @@ class Services:
             fake.clear_faults()
 
 
+def every_form(secret: str) -> set[str]:
+    """A secret as is, repr'd, JSON-escaped, URL-encoded and base64-encoded (written out here, not taken
+    from the code under test)."""
+    forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1], quote(secret, safe=""), quote(secret),
+             quote_plus(secret)}
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        forms |= {encode(secret.encode()).decode(), encode(secret.encode()).decode().rstrip("=")}
+    return forms
+
+
 def forbidden_strings() -> list[str]:
-    """Every secret, and the forms a client puts on the wire (Jira's basic-auth header)."""
-    basic = base64.b64encode(f"{JIRA_USER}:{TOKENS['LS_TEST_JIRA_TOKEN']}".encode()).decode()
-    return list(TOKENS.values()) + [basic]
+    """Every form of every secret, and of the basic-auth credential Jira's client sends."""
+    forms = set()
+    for secret in [*TOKENS.values(), f"{JIRA_USER}:{TOKENS['LS_TEST_JIRA_TOKEN']}"]:
+        forms |= every_form(secret)
+    return sorted(forms)
 
 
 @pytest.fixture
