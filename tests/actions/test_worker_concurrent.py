@@ -18,7 +18,7 @@ from lakesentinel.opstables import DeltaRsTables
 from tests.fakes.notifications import notification
 
 ROOT = Path(__file__).resolve().parents[2]
-GROUPS = 6
+GROUPS = 4
 
 
 def cli(deployment, log_path: Path, *args: str) -> subprocess.Popen:

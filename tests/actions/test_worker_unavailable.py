@@ -9,6 +9,7 @@ import threading
 from lakesentinel.notify.deliveries import DELIVERIES
 from lakesentinel.opstables import DeltaRsTables
 from lakesentinel.context import Context
+from tests.actions.conftest import TOKENS
 
 
 def test_missing_secret_holds_that_integration_and_delivers_the_rest(deployment, services, outbox, monkeypatch, caplog):
@@ -24,7 +25,7 @@ def test_missing_secret_holds_that_integration_and_delivers_the_rest(deployment,
     assert {r["integration"] for r in t.read(t.name("ops", DELIVERIES))} == {"all/webhook"}, \
         "held notifications leave no attempt behind"
 
-    monkeypatch.setenv("LS_TEST_SLACK_TOKEN", "xoxb-4242-worker-test-slack-token")
+    monkeypatch.setenv("LS_TEST_SLACK_TOKEN", TOKENS["LS_TEST_SLACK_TOKEN"])
     again = Context(deployment.cfg, routes=deployment.write()).worker(threading.Event(), sleep=lambda s: None).run(
         until_idle=True, timeout=60)
     assert (again.delivered, again.held) == (2, 0)
