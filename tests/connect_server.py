@@ -1,12 +1,13 @@
 """A local Spark Connect server with Delta Lake, standing in for serverless compute.
 
-``python -m tests.connect_server PORT WAREHOUSE`` starts Spark with the Spark Connect plugin (its jar
+``python tests/connect_server.py PORT WAREHOUSE`` starts Spark with the Spark Connect plugin (its jar
 ships in the pyspark package) listening on 127.0.0.1:PORT, prints ``ready`` and serves until its stdin
 closes. Clients use ``SparkSession.builder.remote("sc://127.0.0.1:PORT")``.
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -20,12 +21,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(warehouse: Path, timeout_s: float = 600.0) -> tuple[subprocess.Popen, str]:
-    """Start the server in its own process; returns it and its ``sc://`` address once it listens."""
+def start(warehouse: Path, python: Path | None = None, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """Start the server in its own process; returns it and its ``sc://`` address once it listens.
+
+    ``python``: the interpreter of the server and its Python workers (default: this one), run on this file
+    alone, so that an environment without the source tree stays without it."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "tests.connect_server", str(port), str(warehouse)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).resolve().parents[1])
+    python = str(python or sys.executable)
+    env = {**(os.environ if env is None else env), "PYSPARK_PYTHON": python}
+    proc = subprocess.Popen([python, str(Path(__file__).resolve()), str(port), str(warehouse)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=warehouse.parent)
     line = proc.stdout.readline()  # blocks until the server is up (or the process died)
     if line.strip() != "ready":
         proc.kill()

@@ -12,11 +12,14 @@ temporary root instead of a Unity Catalog, and the system tables are a simulated
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,13 +27,15 @@ import yaml
 
 from lakesentinel.settings import SHIPPED_DIR
 from tests import connect_server
-from tests.bundle_config import REPO_ROOT, build_output, resolve, task_order
+from tests.bundle_config import REPO_ROOT, artifact_dir, build_output, resolve, task_order
 from tests.fakes.databricks import FakeSecrets
 from tests.fakes.slack import FakeSlack
 from tests.fakes.webhook import FakeWebhook
 
-# Builds the wheel, installs it in a clean venv and runs every job (tens of minutes; not yet passing
-# end to end): run with -m extended.
+
+# Builds the wheel, installs it in a clean venv and runs three jobs: not yet seen passing end to end (on a
+# machine loaded far past its 2 cores the daily drain alone ran past 30 minutes), so out of the default
+# suite until it has been: run with -m extended.
 pytestmark = pytest.mark.extended
 
 BIN = Path(sys.executable).parent
@@ -38,10 +43,14 @@ BIN = Path(sys.executable).parent
 # a local storage_root as here (on Databricks, with managed tables, Spark writes them).
 RUNTIME_PACKAGES = ["pyspark[connect]==4.0.1", "delta-spark==4.0.1", "pandas", "pyarrow", "numpy", "deltalake"]
 SLACK_TOKEN, HOOK_SECRET = "xoxb-rehearsal-5150", "hmac-rehearsal-6160"
+DETECTOR = "cost_cluster_hourly.yaml"
 
 RUNTIME = '''"""Stands in for the Databricks runtime running one python_wheel_task."""
 import glob, json, os, sys
 task = json.loads(sys.argv[1])
+# The runtime's Python workers run the cluster's environment, where the job's libraries are installed
+# (not whatever python3 comes first on PATH).
+os.environ["PYSPARK_PYTHON"] = sys.executable
 from pyspark.sql import SparkSession
 if task["remote"]:  # serverless: a Spark Connect client, as the runtime sets it up
     os.environ["SPARK_CONNECT_MODE_ENABLED"] = "1"
@@ -77,8 +86,29 @@ def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     return done
 
 
-@pytest.fixture(scope="module")
-def runtime(tmp_path_factory) -> Path:
+@dataclass(frozen=True)
+class Runtime:
+    python: Path  # the clean environment's interpreter: the wheel and what a runtime ships
+    work: Path  # a task's working directory: nothing of the source tree in reach
+
+
+def _runtime_venv() -> Path:
+    """The clean environment, kept under .cache/ while the lock, the runtime packages and Python stay
+    the same (installing them is most of the set-up; the wheel is reinstalled on every run)."""
+    key = hashlib.sha256("\n".join([(REPO_ROOT / "requirements.lock").read_text(), (REPO_ROOT / "pyproject.toml").read_text(),
+                                     *RUNTIME_PACKAGES, sys.version]).encode()).hexdigest()[:16]
+    venv = REPO_ROOT / ".cache" / "rehearsal" / f"venv-{sys.version_info[0]}{sys.version_info[1]}-{key}"
+    if not (venv / ".complete").exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        _run([str(BIN / "uv"), "venv", "--quiet", "--python", sys.executable, str(venv)])
+        _run([str(BIN / "uv"), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+              *RUNTIME_PACKAGES, "-c", str(REPO_ROOT / "requirements.lock")])
+        (venv / ".complete").touch()
+    return venv
+
+
+@pytest.fixture(scope="session")
+def runtime(tmp_path_factory) -> Runtime:
     """The wheel, built as the bundle builds it from a copy of the repository, in a clean venv."""
     tmp = tmp_path_factory.mktemp("rehearsal")
     src = tmp / "src"
@@ -87,22 +117,32 @@ def runtime(tmp_path_factory) -> Path:
         if (REPO_ROOT / name).is_file():
             (src / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO_ROOT / name, src / name)
-    config, _ = resolve("dev")
+    config, defined_in = resolve("dev")
     artifact = config["artifacts"]["lakesentinel"]
-    build_dir = (src / "jobs" / artifact["path"]).resolve()
+    build_dir = src / artifact_dir(config, defined_in).relative_to(REPO_ROOT)
     # Offline: the build back-end of this environment rather than a freshly downloaded one.
     _run([sys.executable if a == "python" else a for a in artifact["build"].split()] + ["--no-build-isolation"],
          cwd=build_dir)
-    wheels = sorted((build_dir / build_output(config).relative_to(REPO_ROOT)).glob("*.whl"))
+    wheels = sorted((src / build_output(config, defined_in=defined_in).relative_to(REPO_ROOT)).glob("*.whl"))
     assert len(wheels) == 1, wheels
-    venv = tmp / "venv"
-    _run([str(BIN / "uv"), "venv", "--quiet", "--python", sys.executable, str(venv)])
-    _run([str(BIN / "uv"), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), str(wheels[0]),
-          *RUNTIME_PACKAGES, "-c", str(REPO_ROOT / "requirements.lock")])
-    work = tmp / "work"  # the task's working directory: nothing of the source tree in reach
+    venv = _runtime_venv()
+    _run([str(BIN / "uv"), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+          "--reinstall-package", "lakesentinel", str(wheels[0]), *RUNTIME_PACKAGES,
+          "-c", str(REPO_ROOT / "requirements.lock")])
+    work = tmp / "work"
     work.mkdir()
     (work / "runtime.py").write_text(RUNTIME)
-    return venv / "bin" / "python"
+    return Runtime(venv / "bin" / "python", work)
+
+
+def _cause(stderr: str) -> str:
+    """What a failed task said first: its first Python traceback (what follows is often the JVM
+    complaining that the Python side went away), else its last lines."""
+    lines = stderr.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.startswith("Traceback")), None)
+    if first is None:
+        return "\n".join(lines[-60:])
+    return "\n".join(lines[first:first + 80])
 
 
 def _workspace(home: Path, target: str, slack_api: str, hook_url: str) -> tuple[Path, Path]:
@@ -119,7 +159,11 @@ def _workspace(home: Path, target: str, slack_api: str, hook_url: str) -> tuple[
     (conf / f"{target}.yaml").write_text(yaml.safe_dump(cfg))
     shutil.copy(shipped / "gold.yaml", conf / "gold.yaml")
     files = home / "team-files"
-    shutil.copytree(SHIPPED_DIR / "rules", files / "rules")
+    # The team's own folder: the shipped rule packs, and one detector (each detector is one more stream of
+    # the same kind; this one, on billing usage, exercises the per-entity state on the Python workers).
+    shutil.copytree(SHIPPED_DIR / "rules", files / "rules", ignore=shutil.ignore_patterns("detectors"))
+    (files / "rules" / "detectors").mkdir()
+    shutil.copy(SHIPPED_DIR / "rules" / "detectors" / DETECTOR, files / "rules" / "detectors" / DETECTOR)
     (files / "config").mkdir()
     shutil.copy(shipped / "quality.yaml", files / "config" / "quality.yaml")
     (files / "config" / "routes.yaml").write_text(f"""
@@ -148,12 +192,13 @@ def test_the_jobs_run_from_the_installed_wheel(runtime, tmp_path, target=TARGET)
         conf, files = _workspace(home, target, slack.api_url, hook.url + "/hook")
         config, _ = resolve(target, {"files_dir": str(files)})
         jobs = config["resources"]["jobs"]
-        server, remote = connect_server.start(home / "connect")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKESENTINEL", "SPARK_", "PYSPARK_"))}
-        env.update(LAKESENTINEL_CONFIG_DIR=str(conf), LAKESENTINEL_JARS_DIR=os.environ.get(
-            "LAKESENTINEL_JARS_DIR", str(REPO_ROOT / ".cache" / "jars")), DATABRICKS_HOST=secrets.url,
-            DATABRICKS_TOKEN=secrets.token, DATABRICKS_CONFIG_FILE="/nonexistent/.databrickscfg")
-        work = runtime.parent.parent.parent / "work"
+        env["LAKESENTINEL_JARS_DIR"] = os.environ.get("LAKESENTINEL_JARS_DIR", str(REPO_ROOT / ".cache" / "jars"))
+        # Serverless compute: its server and Python workers run the clean environment too.
+        server, remote = connect_server.start(home / "connect", python=runtime.python, env=env)
+        env.update(LAKESENTINEL_CONFIG_DIR=str(conf), DATABRICKS_HOST=secrets.url,
+                   DATABRICKS_TOKEN=secrets.token, DATABRICKS_CONFIG_FILE="/nonexistent/.databrickscfg")
+        work, took = runtime.work, {}
         try:
             for key in ("lakesentinel_daily_refresh", "lakesentinel_health", "lakesentinel_maintenance"):
                 job = jobs[key]
@@ -162,9 +207,14 @@ def test_the_jobs_run_from_the_installed_wheel(runtime, tmp_path, target=TARGET)
                     spec = {"remote": remote if "environment_key" in task else None, "warehouse": str(home / key),
                             "package_name": wheel["package_name"], "entry_point": wheel["entry_point"],
                             "parameters": wheel["parameters"]}
-                    done = subprocess.run([str(runtime), "runtime.py", json.dumps(spec)], cwd=work, env=env,
+                    started = time.monotonic()
+                    done = subprocess.run([str(runtime.python), "runtime.py", json.dumps(spec)], cwd=work, env=env,
                                           capture_output=True, text=True, timeout=1800)
-                    assert done.returncode == 0, f"{key}/{task['task_key']} exit {done.returncode}:\n{done.stderr[-6000:]}"
+                    took[f"{key}/{task['task_key']}"] = round(time.monotonic() - started, 1)
+                    log = work / f"{key}.{task['task_key']}.log"
+                    log.write_text(done.stdout + done.stderr)
+                    assert done.returncode == 0, f"{key}/{task['task_key']} exit {done.returncode} ({log}):\n{_cause(done.stderr)}"
+            print("rehearsal task times (s):", took)
         finally:
             server.stdin.close()
             server.wait(timeout=120)
