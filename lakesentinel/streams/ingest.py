@@ -6,8 +6,9 @@ from typing import Callable, Iterable
 
 from pyspark.sql import SparkSession
 
+from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.settings import Settings
-from lakesentinel.streams.batch_ingest import BATCH_INGEST
+from lakesentinel.streams.batch_ingest import BATCH_INGEST, IngestResult
 from lakesentinel.session import scheduler_pool
 from lakesentinel.streams.bronze import HOT_POOL, Hook, start_bronze_stream
 from lakesentinel.streams.supervisor import Supervisor
@@ -17,9 +18,39 @@ from lakesentinel.streams.triggers import interval_seconds
 DEFAULT_INTERVAL_S = {"hwm": 5.0, "snapshot": 60.0}
 
 
-def _batch(spark: SparkSession, cfg: Settings, table: str, mode: str, hooks: list[Hook]):
-    with scheduler_pool(spark, HOT_POOL if hooks else "background"):
-        return BATCH_INGEST[mode](spark, cfg, table, hooks=hooks)
+class BatchSource:
+    """One high-water-mark or snapshot source as a supervisor task.
+
+    A run finds nothing new unless the source has committed since the last run read it, so such a run
+    reads nothing: no re-read of the whole snapshot or of the HWM overlap, no offset commit, every few
+    seconds for each source (what kept the machine busy while a long history was being landed).
+    """
+
+    def __init__(self, spark: SparkSession, cfg: Settings, table: str, mode: str, hooks: list[Hook]):
+        self.spark, self.cfg, self.table, self.mode, self.hooks = spark, cfg, table, mode, hooks
+        self.read_version: int | None = None  # the source's version the last successful run read
+        self.versioned = True  # False once the source turned out to keep no readable history
+
+    def source_version(self) -> int | None:
+        if not self.versioned:
+            return None
+        from delta.tables import DeltaTable
+
+        try:
+            name = Lakehouse(self.cfg).source(self.table)
+            return int(DeltaTable.forName(self.spark, name).history(1).select("version").first()[0])
+        except Exception:  # a source without Delta history (a view, a share): every run reads it
+            self.versioned = False
+            return None
+
+    def __call__(self) -> IngestResult:
+        with scheduler_pool(self.spark, HOT_POOL if self.hooks else "background"):
+            version = self.source_version()
+            if version is not None and version == self.read_version:
+                return IngestResult(self.table, 0, 0)
+            result = BATCH_INGEST[self.mode](self.spark, self.cfg, self.table, hooks=self.hooks)
+            self.read_version = version
+            return result
 
 
 def add_bronze(supervisor: Supervisor, spark: SparkSession, cfg: Settings, *, scheduled: bool,
@@ -34,5 +65,5 @@ def add_bronze(supervisor: Supervisor, spark: SparkSession, cfg: Settings, *, sc
         else:
             interval = (interval_seconds(cfg, name) if name in cfg.triggers.per_stream
                         else DEFAULT_INTERVAL_S[mode])
-            supervisor.add_task(name, lambda t=table, m=mode: _batch(spark, cfg, t, m, hooks(t)), interval)
+            supervisor.add_task(name, BatchSource(spark, cfg, table, mode, hooks(table)), interval)
     return supervisor

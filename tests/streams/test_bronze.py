@@ -19,10 +19,10 @@ from lakesentinel.simulator.generator import Simulator
 from lakesentinel.simulator.run import run_live
 from lakesentinel.sources.system_tables import SYSTEM_TABLES
 from lakesentinel.sources.writer import SourceWriter
-from lakesentinel.streams.batch_ingest import ingest_hwm, ingest_snapshot
+from lakesentinel.streams.batch_ingest import ingest_hwm
 from lakesentinel.streams.bronze import METADATA, bronze_name, start_bronze_stream
 from lakesentinel.streams.drift import SchemaDriftError
-from lakesentinel.streams.ingest import add_bronze
+from lakesentinel.streams.ingest import BatchSource, add_bronze
 from lakesentinel.streams.supervisor import Supervisor
 from tests.conftest import settings_for
 
@@ -120,17 +120,22 @@ def test_hwm_picks_up_late_rows_without_duplicates_and_keeps_offsets_per_task(sp
     assert other.rows_read == n + 3 and other.rows_written == 0
 
 
-def test_snapshot_merges_rows_changed_in_place(spark, lakehouse):
+def test_snapshot_merges_rows_changed_in_place_and_an_unchanged_source_is_not_read_again(spark, lakehouse):
     cfg = lakehouse
     lh = Lakehouse(cfg)
-    ingest_snapshot(spark, cfg, "access.workspaces_latest")
+    task = BatchSource(spark, cfg, "access.workspaces_latest", "snapshot", [])  # what the monitor runs
+    assert task().rows_written == 3
+    state = lh.location(lh.name("ops", "processing_state"))
+    version = DeltaTable(state).version()
+    again = task()  # the source has not committed since: nothing read, no offset commit
+    assert (again.rows_read, again.rows_written) == (0, 0) and DeltaTable(state).version() == version
     path = SourceWriter(cfg).path("access.workspaces_latest")
     current = DeltaTable(path).to_pyarrow_table()
     first = current.to_pylist()[0]
     SourceWriter(cfg).upsert("access.workspaces_latest",
                              pa.Table.from_pylist([dict(first, status="BANNED")], schema=current.schema))
-    result = ingest_snapshot(spark, cfg, "access.workspaces_latest")
-    assert result.rows_written == 1
+    result = task()
+    assert result.rows_written == 1 and result.rows_read == 3
     bronze = lh.read(spark, bronze_name(cfg, "access.workspaces_latest"))
     assert bronze.count() == 3
     assert bronze.where(f"workspace_id = '{first['workspace_id']}'").first()["status"] == "BANNED"
