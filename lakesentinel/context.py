@@ -58,6 +58,10 @@ class Context:
             self._spark = get_spark(self.cfg)
         return self._spark
 
+    @property
+    def spark_started(self) -> bool:
+        return self._spark is not None
+
     @cached_property
     def lakehouse(self) -> Lakehouse:
         return Lakehouse(self.cfg)
@@ -104,6 +108,7 @@ class Context:
     def rules_engine(self, paths: list[Path] | None = None, **kwargs) -> RuleEngine:
         from lakesentinel.rules.engine import RuleEngine
 
+        kwargs.setdefault("ops_tables", self.ops_tables)
         return RuleEngine(self.spark, self.cfg, paths=paths, **kwargs)
 
     # ---- what runs --------------------------------------------------------------------------------

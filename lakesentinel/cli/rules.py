@@ -77,6 +77,7 @@ def lint(
         from lakesentinel.rules.analysis import analyze_rules
 
         issues += analyze_rules(spark(), list(loader.rules.values()))
+    issues += _quarantined(loader)
     _print_issues(issues)
     errors = sum(1 for i in issues if i.severity == "error")
     warnings = len(issues) - errors
@@ -88,6 +89,17 @@ def lint(
                    "issues": [i.to_dict() for i in issues]})
     if errors or (strict and warnings):
         raise typer.Exit(1)
+
+
+def _quarantined(loader) -> list:
+    """Rules of these files that the running monitor quarantined (their current version)."""
+    from lakesentinel.cli.common import context
+    from lakesentinel.rules.quarantine import quarantined_issues
+
+    ctx = context()
+    if not ctx.local and not ctx.spark_started:
+        return []  # on Databricks the table is read through Spark: only when lint started it anyway
+    return quarantined_issues(ctx.ops_tables, loader.rules.values())
 
 
 @app.command("test")

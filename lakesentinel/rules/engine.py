@@ -28,7 +28,9 @@ from typing import Callable
 
 from pyspark.sql import DataFrame, SparkSession
 
+from lakesentinel.clock import naive_utc
 from lakesentinel.logs import get_logger
+from lakesentinel.opstables import Tables
 from lakesentinel.session_kind import classic_context
 from lakesentinel.rules import windows
 from lakesentinel.rules.analysis import reason
@@ -69,8 +71,9 @@ class RuleEngine:
     def __init__(self, spark: SparkSession, cfg, *, paths: list[Path] | None = None,
                  rule_ids: list[str] | None = None, durable: bool = True, store: StateStore | None = None,
                  clock: Callable[[], datetime] | None = None, hot_reload: bool = True,
-                 budget_s: float | None = None):
+                 budget_s: float | None = None, ops_tables: Tables | None = None):
         self.spark, self.cfg = spark, cfg
+        self.ops_tables = ops_tables  # where quarantines are recorded (plt_ops.rule_quarantine); None: not kept
         self.budget_s = budget_s or cfg.rules.batch_budget_s
         self.loader = RuleLoader(paths or [cfg.paths.resolve("rules")], root=Path(cfg.paths.resolve("rules")).parent)
         self.hot_reload = hot_reload
@@ -120,10 +123,7 @@ class RuleEngine:
         runnable = [r for r in self.loader.rules.values() if r.rule.runnable and r.id not in self.quarantined
                     and (self.rule_ids is None or r.id in self.rule_ids)]
         for issue in analyze_once(self.spark, runnable):
-            rule = self.loader.rules[issue.id]
-            self.quarantined[rule.id] = (rule.version, issue.message)
-            log.error("rule quarantined", extra={"rule_id": rule.id, "rule_version": rule.version,
-                                                 "reason": issue.message})
+            self._quarantine(self.loader.rules[issue.id], issue.message, None)
 
     def rules(self, source: str | None = None) -> list[CompiledRule]:
         out = []
@@ -269,8 +269,18 @@ class RuleEngine:
             else:
                 session.removeTag(name)
 
-    def _quarantine(self, rule: CompiledRule, reason: str, report: BatchReport) -> None:
+    def _quarantine(self, rule: CompiledRule, reason: str, report: BatchReport | None) -> None:
         self.quarantined[rule.id] = (rule.version, reason)
-        report.quarantined.append(rule.id)
+        if report is not None:
+            report.quarantined.append(rule.id)
         log.error("rule quarantined", extra={"rule_id": rule.id, "rule_version": rule.version, "reason": reason})
+        if self.ops_tables is not None:
+            from lakesentinel.rules.quarantine import QUARANTINE, QUARANTINE_SCHEMA, quarantine_row
+
+            row = quarantine_row(rule, reason, report.batch_id if report is not None else -1,
+                                 naive_utc(self.clock()))
+            try:
+                self.ops_tables.append(self.ops_tables.name("ops", QUARANTINE), [row], QUARANTINE_SCHEMA)
+            except Exception as exc:  # noqa: BLE001 - the batch must land even if the record cannot be kept
+                log.error("could not record the quarantine of %s: %s", rule.id, exc)
 
