@@ -168,3 +168,30 @@ def test_sources_without_rules_cost_nothing(spark, fresh_settings, rule_dir):
     assert eng.sources() == ["access.audit"]
     df = eng.evaluate("billing.usage", spark.range(0), batch_id=0, query_id="q")  # the batch is never read
     assert df.schema == ALERT_SCHEMA and eng.last.rules == 0
+
+
+def test_a_quarantine_is_recorded_and_rules_lint_reports_it(spark, base_settings, rule_dir):
+    from typer.testing import CliRunner
+
+    from lakesentinel.cli.main import app
+    from lakesentinel.opstables import DeltaRsTables
+    from lakesentinel.rules.quarantine import QUARANTINE, quarantined_issues
+
+    write_rule(rule_dir, "admin", ONE_BY_ONE)
+    write_rule(rule_dir, "bad_regex", ONE_BY_ONE.replace("security.admin_change", "security.bad_regex_recorded")
+               .replace("  sel:\n    action_name: setAdmin", "  sel: \"regexp_extract(action_name, 'set(Admin)', 3) = 'x'\""))
+    tables = DeltaRsTables(base_settings)
+    eng = engine(spark, base_settings, rule_dir, ops_tables=tables)
+    rows = [{"action_name": "setAdmin", "user_identity": {"email": "x@x.com"}}]
+    eng.evaluate_records("access.audit", batch(spark, "access.audit", rows), batch_id=5, query_id="q")
+    [row] = [r for r in tables.read(tables.name("ops", QUARANTINE)) if r["rule_id"] == "security.bad_regex_recorded"]
+    assert row["batch_id"] == 5 and row["source"] == "access.audit" and "Spark could not evaluate it" in row["reason"]
+    [issue] = quarantined_issues(tables, eng.loader.rules.values())
+    assert issue.code == "quarantined" and issue.file.endswith("bad_regex.yaml")
+    # base_settings put LAKESENTINEL_HOME at this lakehouse: the CLI reads the same table.
+    lint = CliRunner().invoke(app, ["rules", "lint", "--no-analyze", "--path", str(rule_dir)])
+    assert lint.exit_code == 1 and "quarantined by the running monitor" in lint.output, lint.output
+    (rule_dir / "security" / "bad_regex.yaml").write_text((rule_dir / "security" / "bad_regex.yaml").read_text()
+                                                          .replace("level: high", "level: medium"))
+    fixed = CliRunner().invoke(app, ["rules", "lint", "--no-analyze", "--path", str(rule_dir)])
+    assert "quarantined" not in fixed.output, "a new version of the file is no longer reported"
