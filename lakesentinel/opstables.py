@@ -18,7 +18,7 @@ from typing import Any, Iterable, Protocol
 import pyarrow as pa
 from pyspark.sql import types as T
 
-from lakesentinel.lakehouse import Lakehouse
+from lakesentinel.lakehouse import Lakehouse, history, latest_version
 from lakesentinel.settings import Settings
 from lakesentinel.sources.writer import arrow_schema
 
@@ -174,16 +174,12 @@ class SparkTables:
     def version(self, name: str) -> int | None:
         if not self.lakehouse.exists(self.spark, name):
             return None
-        from delta.tables import DeltaTable
-
-        return DeltaTable.forName(self.spark, name).history(1).select("version").first()[0]
+        return latest_version(self.spark, name)
 
     def committed_at(self, name: str) -> float | None:
         if not self.lakehouse.exists(self.spark, name):
             return None
-        from delta.tables import DeltaTable
-
-        ts = DeltaTable.forName(self.spark, name).history(1).select("timestamp").first()[0]
+        ts = history(self.spark, name, 1).select("timestamp").first()[0]
         return ts.replace(tzinfo=timezone.utc).timestamp()
 
     def changes(self, name: str, after: int, upto: int) -> list[dict]:
