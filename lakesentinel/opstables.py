@@ -18,6 +18,7 @@ from typing import Any, Iterable, Protocol
 import pyarrow as pa
 from pyspark.sql import types as T
 
+from lakesentinel.deltars import read_arrow
 from lakesentinel.lakehouse import Lakehouse, history, latest_version
 from lakesentinel.settings import Settings
 from lakesentinel.sources.writer import arrow_schema
@@ -139,7 +140,7 @@ class DeltaRsTables:
                 from deltalake import DeltaTable
 
                 dt = DeltaTable(self.path(name), version=version)
-            return _arrow_rows(dt.to_pyarrow_table())
+            return _arrow_rows(read_arrow(dt))
 
     def _write(self, name: str, rows: list[dict], schema: T.StructType, mode: str) -> None:
         from deltalake import write_deltalake

@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deltalake import DeltaTable
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
+
+from lakesentinel.deltars import read_arrow
 
 if TYPE_CHECKING:
     from lakesentinel.demo.live_run import LiveRunState
@@ -21,7 +22,7 @@ def read_rows(path: str | None, columns: list[str] | None = None) -> list[dict]:
     if not path or not (Path(path) / "_delta_log").is_dir():
         return []
     try:
-        return DeltaTable(path).to_pyarrow_table(columns=columns).to_pylist()
+        return read_arrow(path, columns=columns).to_pylist()
     except Exception:  # a commit in flight: show the previous picture
         return []
 

@@ -330,9 +330,9 @@ class StateLog:
 
     def read(self) -> list[dict]:
         if self.path is not None:
-            from deltalake import DeltaTable
+            from lakesentinel.deltars import read_arrow
 
-            return DeltaTable(self.path).to_pyarrow_table().to_pylist()
+            return read_arrow(self.path).to_pylist()
         return self.spark.table(self.name).toArrow().to_pylist()
 
 

@@ -13,11 +13,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pyarrow as pa
-from deltalake import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from lakesentinel.deltars import read_arrow
 from lakesentinel.errors import LakeSentinelError, SchemaMismatchError
 from lakesentinel.settings import Settings
 from lakesentinel.sources.system_tables import SystemTable, system_table
@@ -235,7 +235,7 @@ def _new_rows(cfg: Settings, table: SystemTable, data: pa.Table) -> tuple[pa.Tab
     path = SourceWriter(cfg).path(table.name)
     seen: set[tuple] = set()
     if (Path(path) / "_delta_log").is_dir():
-        existing = DeltaTable(path).to_pyarrow_table(columns=keys)
+        existing = read_arrow(path, columns=keys)
         seen = set(zip(*[existing.column(k).to_pylist() for k in keys])) if existing.num_rows else set()
     keep = []
     for i, key in enumerate(zip(*[data.column(k).to_pylist() for k in keys])):

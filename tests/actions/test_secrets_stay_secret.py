@@ -71,7 +71,8 @@ def test_credentials_echoed_back_in_every_encoding_are_masked_everywhere(deploym
     assert json.loads(worker.stdout.strip().splitlines()[-1])["dead_lettered"] == 3, "every service refused"
     listing = [subprocess.run([*run, "dead-letters", "--json"], cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=120)]  # the JSON form carries each last error whole
-    assert all(r.returncode == 0 for r in listing) and len(listing[0].stdout.strip().splitlines()) == 3
+    assert all(r.returncode == 0 for r in listing), listing[0].stderr[-3000:]
+    assert len(listing[0].stdout.strip().splitlines()) == 3, listing[0].stdout[-3000:]
 
     t = DeltaRsTables(deployment.cfg)
     tables = json.dumps([t.read(t.name("ops", name)) for name in (DELIVERIES, DEAD_LETTER, OUTBOX)], default=str)

@@ -4,10 +4,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pyarrow as pa
-from deltalake import DeltaTable
 from pyspark.sql import Window
 from pyspark.sql import functions as F
 
+from lakesentinel.deltars import read_arrow
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.silver import tags as tag_fns
 from lakesentinel.silver.dimensions import DIMENSIONS
@@ -137,7 +137,7 @@ def test_scd2_stays_valid_after_an_out_of_order_version(silver_spark, silvered):
     spark, cfg = silver_spark, silvered[0]
     lh = Lakehouse(cfg)
     path = SourceWriter(cfg).path("lakeflow.jobs")
-    table = DeltaTable(path).to_pyarrow_table()
+    table = read_arrow(path)
     first = min(table.to_pylist(), key=lambda r: r["change_time"])
     t0 = first["change_time"]
     later = dict(first, change_time=t0 + timedelta(hours=2), name="renamed-second")
@@ -157,7 +157,7 @@ def test_bad_rows_are_quarantined_with_reasons_and_nothing_is_dropped(silver_spa
     spark, cfg = silver_spark, silvered[0]
     lh = Lakehouse(cfg)
     path = SourceWriter(cfg).path("billing.usage")
-    table = DeltaTable(path).to_pyarrow_table()
+    table = read_arrow(path)
     sample = table.slice(0, 2).to_pylist()
     bad_quantity = dict(sample[0], record_id="bad-1", usage_quantity=Decimal("-5"))
     bad_window = dict(sample[1], record_id="bad-2", usage_end_time=sample[1]["usage_start_time"] - timedelta(hours=1))

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from deltalake import DeltaTable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
+from lakesentinel.deltars import read_arrow
 from lakesentinel.errors import SchemaMismatchError
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.sources.replay import _json_lines, replay
@@ -71,11 +71,11 @@ def test_new_columns_are_kept_and_a_second_replay_adds_nothing(spark, fresh_sett
     path = _write(tmp_path, "new.json", "\n".join(json.dumps(r) for r in rows + rows[:1]) + "\n")
     first = replay(spark, fresh_settings, "access.audit", path)
     assert (first.rows, first.skipped, first.added_columns) == (5, 1, ["new_databricks_column"])
-    stored = DeltaTable(SourceWriter(fresh_settings).path("access.audit")).to_pyarrow_table()
+    stored = read_arrow(SourceWriter(fresh_settings).path("access.audit"))
     assert sorted(stored.column("new_databricks_column").to_pylist()) == [f"v{i}" for i in range(5)]
     second = replay(spark, fresh_settings, "access.audit", path)
     assert (second.rows, second.skipped) == (0, 6)
-    assert DeltaTable(SourceWriter(fresh_settings).path("access.audit")).to_pyarrow_table().num_rows == 5
+    assert read_arrow(SourceWriter(fresh_settings).path("access.audit")).num_rows == 5
 
 
 @pytest.mark.parametrize("body, why", [

@@ -13,6 +13,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 from pyspark.sql import functions as F
 
+from lakesentinel.deltars import read_arrow
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.simulator.clock import to_us
 from lakesentinel.simulator.generator import Simulator
@@ -90,11 +91,11 @@ def test_killed_mid_batch_and_restarted_loses_and_doubles_nothing(spark, tmp_pat
     proc.wait()
     lh = Lakehouse(cfg)
     bronze_path = lh.location(bronze_name(cfg, "access.audit"))
-    written_before = DeltaTable(bronze_path).to_pyarrow_table(columns=["event_id"]).num_rows
+    written_before = read_arrow(bronze_path, columns=["event_id"]).num_rows
     assert written_before > 0
     subprocess.run(worker, env=env, cwd=REPO_ROOT, check=True, timeout=600)
-    bronze = DeltaTable(bronze_path).to_pyarrow_table(columns=["event_id"]).column("event_id").to_pylist()
-    source = DeltaTable(SourceWriter(cfg).path("access.audit")).to_pyarrow_table(columns=["event_id"])
+    bronze = read_arrow(bronze_path, columns=["event_id"]).column("event_id").to_pylist()
+    source = read_arrow(SourceWriter(cfg).path("access.audit"), columns=["event_id"])
     assert len(bronze) == len(set(bronze)), "duplicate natural keys after the restart"
     assert set(bronze) == set(source.column("event_id").to_pylist())
 
@@ -130,7 +131,7 @@ def test_snapshot_merges_rows_changed_in_place_and_an_unchanged_source_is_not_re
     again = task()  # the source has not committed since: nothing read, no offset commit
     assert (again.rows_read, again.rows_written) == (0, 0) and DeltaTable(state).version() == version
     path = SourceWriter(cfg).path("access.workspaces_latest")
-    current = DeltaTable(path).to_pyarrow_table()
+    current = read_arrow(path)
     first = current.to_pylist()[0]
     SourceWriter(cfg).upsert("access.workspaces_latest",
                              pa.Table.from_pylist([dict(first, status="BANNED")], schema=current.schema))
@@ -146,7 +147,7 @@ def test_added_column_flows_into_bronze_and_a_retyped_one_stops_the_stream(spark
     lh = Lakehouse(cfg)
     start_bronze_stream(spark, cfg, "compute.warehouse_events", scheduled=True).awaitTermination()
     path = SourceWriter(cfg).path("compute.warehouse_events")
-    rows = DeltaTable(path).to_pyarrow_table().slice(0, 2)
+    rows = read_arrow(path).slice(0, 2)
     write_deltalake(path, rows.append_column("region", pa.array(["us-east-1"] * 2)), mode="append",
                     schema_mode="merge")
     start_bronze_stream(spark, cfg, "compute.warehouse_events", scheduled=True).awaitTermination()
@@ -154,7 +155,7 @@ def test_added_column_flows_into_bronze_and_a_retyped_one_stops_the_stream(spark
     assert "region" in bronze.columns and bronze.where("region = 'us-east-1'").count() == 2
     before = bronze.count()
     # cluster_count becomes a string: bronze cannot follow.
-    table = DeltaTable(path).to_pyarrow_table()
+    table = read_arrow(path)
     retyped = table.set_column(table.schema.get_field_index("cluster_count"), "cluster_count",
                                table.column("cluster_count").cast(pa.string()))
     write_deltalake(path, retyped, mode="overwrite", schema_mode="overwrite")

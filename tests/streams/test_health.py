@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pyarrow as pa
 
+from lakesentinel.deltars import read_arrow
 from lakesentinel.health import check
 from lakesentinel.lakehouse import Lakehouse
 from lakesentinel.sources.writer import SourceWriter
@@ -32,9 +33,7 @@ def _status(spark, cfg, **kw):
 
 def _append(cfg, n, prefix):
     path = SourceWriter(cfg).path("access.audit")
-    from deltalake import DeltaTable
-
-    rows = DeltaTable(path).to_pyarrow_table().slice(0, n)
+    rows = read_arrow(path).slice(0, n)
     rows = rows.set_column(rows.schema.get_field_index("event_id"), "event_id",
                            pa.array([f"{prefix}-{i}" for i in range(n)]))
     SourceWriter(cfg).append("access.audit", rows)
