@@ -32,7 +32,8 @@ def _merge(base: Any, over: Any) -> Any:
 
 def _sources() -> tuple[dict, dict[str, Path]]:
     """The root file merged with its includes, and which file defined each job (by its key), app
-    (``apps.<key>``) and artifact (``artifacts.<key>``): relative paths resolve against that file."""
+    (``apps.<key>``), dashboard (``dashboards.<key>``) and artifact (``artifacts.<key>``): relative paths
+    resolve against that file."""
     root = yaml.safe_load((BUNDLE_ROOT / "databricks.yml").read_text())
     defined_in: dict[str, Path] = {}
     merged = copy.deepcopy(root)
@@ -45,6 +46,8 @@ def _sources() -> tuple[dict, dict[str, Path]]:
                 defined_in[key] = path
             for key in doc.get("resources", {}).get("apps", {}):
                 defined_in[f"apps.{key}"] = path
+            for key in doc.get("resources", {}).get("dashboards", {}):
+                defined_in[f"dashboards.{key}"] = path
             for key in doc.get("artifacts", {}):
                 defined_in[f"artifacts.{key}"] = path
             merged = _merge(merged, doc)
@@ -73,6 +76,7 @@ def resolve(target: str, overrides: dict[str, str] | None = None) -> tuple[dict,
     root_path = config.get("workspace", {}).get("root_path", user_root)
     refs = {"bundle.target": target, "bundle.name": merged["bundle"]["name"],
             "workspace.root_path": root_path, "workspace.file_path": f"{root_path}/files",
+            "workspace.resource_path": f"{root_path}/resources",
             "workspace.current_user.userName": DEPLOYER, **{f"var.{n}": str(v) for n, v in values.items()}}
 
     def sub(value: Any) -> Any:

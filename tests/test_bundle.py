@@ -6,6 +6,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 from databricks.bundles.jobs import Job
 
 from tests.bundle_config import (BUNDLE_ROOT, REPO_ROOT, SCHEMA, app_source, artifact_dir, build_output, resolve, targets,
@@ -136,3 +137,22 @@ def test_the_apps_source_folder_is_synced_and_carries_the_wheel_its_requirements
     # A build output is git-ignored, and the sync skips ignored files unless sync.include names them.
     relative = wheel.relative_to(BUNDLE_ROOT).as_posix()
     assert any(fnmatch.fnmatch(relative, pattern) for pattern in config.get("sync", {}).get("include", [])), relative
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_each_persona_dashboard_is_deployed_from_its_file_on_a_variable_warehouse(target):
+    raw = yaml.safe_load((BUNDLE_ROOT / "resources" / "dashboards.yml").read_text())["resources"]["dashboards"]
+    config, defined_in = resolve(target)
+    variables = {n: v["default"] for n, v in config["variables"].items()}
+    dashboards = config["resources"]["dashboards"]
+    assert set(dashboards) == {f"lakesentinel_{p}" for p in ("finops", "platform", "security", "sre")}
+    for key, dash in dashboards.items():
+        path = (defined_in[f"dashboards.{key}"].parent / dash["file_path"]).resolve()
+        assert path.name.endswith(".lvdash.json") and BUNDLE_ROOT in path.parents, path
+        doc = json.loads(path.read_text())
+        assert doc["datasets"] and doc["pages"][0]["layout"]
+        assert raw[key]["warehouse_id"] == "${var.dashboard_warehouse_id}"
+        assert dash["warehouse_id"] == variables["dashboard_warehouse_id"]
+        assert dash["dataset_catalog"] == variables["catalog"]
+        assert dash["parent_path"].startswith(config.get("workspace", {}).get("root_path", "/Workspace/Users/"))
+        assert dash["embed_credentials"] is False  # viewers query as themselves

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lakesentinel.cli.common import console, context, emit_json
+from lakesentinel.cli.common import console, context, emit_json, settings, spark
 
 app = typer.Typer(help="Incidents: list, show, acknowledge, resolve.", no_args_is_help=True)
 
@@ -196,11 +196,81 @@ def resolve(
     incident: IdArg,
     by: Annotated[Optional[str], typer.Option(help="Who resolves (default: $LAKESENTINEL_USER or your user).")] = None,
     note: Annotated[str, typer.Option(help="The resolution, for the review.")] = "",
+    false_positive: Annotated[bool, typer.Option("--false-positive", help="Nothing was wrong: counted as a false positive by `incidents review`.")] = False,
     wait: Annotated[float, typer.Option(min=0, help="Seconds to wait for the lifecycle to apply it (0: do not wait).")] = 10.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Resolve an incident by hand; a later alert of the same signal opens a new one."""
+    if false_positive:
+        note = "false positive" + (f": {note}" if note else "")
     _command("resolve", incident, by, note, wait, as_json)
+
+
+def _day(option: str, value: str | None):
+    from datetime import date
+
+    from lakesentinel.errors import LakeSentinelError
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise LakeSentinelError(f"{option} {value!r}: give a date as YYYY-MM-DD") from None
+
+
+def _seconds(value) -> str:
+    if value is None:
+        return "-"
+    from lakesentinel.durations import format_duration
+
+    return format_duration(int(value) * 1_000_000) if value >= 1 else f"{value:.1f}s"
+
+
+def _share(value) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+@app.command("review")
+def review(
+    since: Annotated[str, typer.Option(help="First day (YYYY-MM-DD) of incidents to review, by when their first alert window started.")],
+    until: Annotated[Optional[str], typer.Option(help="Last day (YYYY-MM-DD), inclusive. Default: up to the newest.")] = None,
+    top: Annotated[int, typer.Option(min=1, help="Rows of the noisiest sources and costliest incidents to show.")] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """How incidents went: MTTA and MTTR by domain, severity and ISO week, the noisiest rules and
+    detectors, the false-positive share, and each incident's cost from the cost, job-run and query facts."""
+    from lakesentinel.reviews.incident_review import run_review
+
+    with console.status("reviewing incidents"):
+        result = run_review(spark(), settings(), _day("--since", since), _day("--until", until))
+    period = f"{result.since}" + (f" to {result.until}" if result.until else " onwards")
+    table = Table("by", "", "incidents", "acked", "resolved", "MTTA", "MTTR", "MTTR manual", "false pos.",
+                  title=f"response, incidents first seen {period}", title_justify="left")
+    for r in result.response:
+        table.add_row(r["breakdown"], escape(str(r["value"])), str(r["incidents"]), str(r["acknowledged"]),
+                      str(r["resolved"]), _seconds(r["mtta_s"]), _seconds(r["mttr_s"]), _seconds(r["mttr_manual_s"]),
+                      f"{r['false_positives']} ({_share(r['false_positive_share'])})")
+    console.print(table)
+    table = Table("rank", "rule / detector", "kind", "domain", "incidents", "alerts", "alerts/incident", "share",
+                  "false pos.", title="noisiest sources", title_justify="left")
+    for r in result.noise[:top]:
+        table.add_row(str(r["noise_rank"]), escape(r["source_id"]), r["kind"], r["domain"], str(r["incidents"]),
+                      str(r["alerts"]), f"{r['alerts_per_incident']:.1f}", _share(r["alert_share"]), str(r["false_positives"]))
+    console.print(table)
+    table = Table("incident", "rule", "entity", "window h", "cost", "usual", "excess", "failed runs (cost)",
+                  "queries", "impact", title="cost impact from the facts", title_justify="left")
+    for r in result.impact[:top]:
+        table.add_row(r["incident_id"][:10], escape(r["rule_id"]), escape(f"{r['entity_type'] or '-'} {r['entity_id'] or ''}"),
+                      str(r["window_hours"]), _shown(r["window_cost"]), _shown(r["baseline_cost"]), _shown(r["excess_cost"]),
+                      f"{r['failed_runs']} ({_shown(r['failed_run_cost'])})", str(r["queries"]), _shown(r["cost_impact"]))
+    console.print(table)
+    from decimal import Decimal
+
+    total = sum((r["cost_impact"] for r in result.impact), Decimal(0))
+    console.print(f"{len(result.impact)} incident(s); cost impact {_shown(total)} at list prices")
+    if as_json:
+        emit_json(result.summary())
 
 
 def register(root: typer.Typer) -> None:

@@ -1,0 +1,1 @@
+"""Reviews over gold: how incidents went (response times, noise, false positives, what they cost)."""
