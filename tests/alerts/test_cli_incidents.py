@@ -115,6 +115,15 @@ def test_ack_records_a_request_for_the_lifecycle(seeded, lake):
     assert "Recorded" in result.output
 
 
+def test_resolve_as_a_false_positive_records_the_marker_the_review_counts(seeded, lake):
+    result, doc = invoke("resolve", seeded["u1"]["incident_id"], "--false-positive", "--note", "test login",
+                         "--wait", "0", "--json")
+    assert result.exit_code == 0, result.output
+    tables = Context(lake).ops_tables
+    [row] = tables.read(tables.name("ops", COMMANDS))
+    assert (row["action"], row["note"]) == ("resolve", "false positive: test login")
+
+
 def test_ack_waits_for_the_lifecycle_answer(seeded, lake):
     tables = Context(lake).ops_tables
     name = tables.name("ops", COMMANDS)
