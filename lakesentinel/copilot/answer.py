@@ -14,7 +14,8 @@ from lakesentinel.copilot.guard import Approval, ToolCall, run_tool
 from lakesentinel.copilot.model import ModelEndpoint
 from lakesentinel.copilot.router import plan
 from lakesentinel.copilot.scope import Scope
-from lakesentinel.copilot.tools import Tool, ToolEnv, catalog
+from lakesentinel.copilot.catalog import catalog
+from lakesentinel.copilot.tools import Tool, ToolEnv
 
 NO_MODEL = "No model endpoint is configured: answered by the deterministic intent router."
 

@@ -90,9 +90,9 @@ SCHEMAS = {
 
 
 @pytest.fixture(scope="session")
-def copilot_gold(tmp_path_factory):
-    """Settings of a lakehouse holding only the gold tables (and columns) the copilot reads, written
-    with delta-rs: milliseconds, no Spark job."""
+def copilot_home(tmp_path_factory):
+    """A lakehouse holding only the gold tables (and columns) the copilot reads, written with delta-rs:
+    milliseconds, no Spark job."""
     from deltalake import write_deltalake
 
     from lakesentinel.alerts.incidents import FACT_INCIDENT_SCHEMA
@@ -100,12 +100,17 @@ def copilot_gold(tmp_path_factory):
     from lakesentinel.sources.types import parse_columns
     from lakesentinel.sources.writer import to_arrow
 
-    cfg = settings_for(tmp_path_factory.mktemp("copilot"))
-    lh = Lakehouse(cfg)
+    home = tmp_path_factory.mktemp("copilot")
+    lh = Lakehouse(settings_for(home))
     for table, rows in _rows(random.Random(7)).items():
         schema = FACT_INCIDENT_SCHEMA if table == "fact_incident" else parse_columns(SCHEMAS[table])
         write_deltalake(lh.location(lh.name("gold", table)), to_arrow(schema, rows), mode="overwrite")
-    return cfg
+    return home
+
+
+@pytest.fixture(scope="session")
+def copilot_gold(copilot_home):
+    return settings_for(copilot_home)
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ from lakesentinel.copilot.guard import Approval
 from lakesentinel.copilot.knowledge import build_knowledge
 from lakesentinel.copilot.model import ModelEndpoint
 from lakesentinel.copilot.scope import Scope, ScopeError
-from lakesentinel.copilot.tools import ToolEnv, catalog
+from lakesentinel.copilot.catalog import catalog
+from lakesentinel.copilot.tools import ToolEnv
 from lakesentinel.settings import SHIPPED_DIR
 from tests.copilot.conftest import INJECTION, WORKSPACES
 from tests.fakes.openai_chat import FakeChatCompletions, ScriptedModel
@@ -171,3 +172,26 @@ def test_evaluation_of_every_question(layer, knowledge, chat):
     deterministic, scripted = evaluate_both(layer, knowledge, chat, qs)
     assert deterministic["unapproved_writes"] == 0 and deterministic["answer_accuracy"] >= 0.9, deterministic
     assert scripted["router_accuracy"] == scripted["tool_accuracy"] == scripted["answer_accuracy"] == 1.0, scripted
+
+
+def test_ask_on_the_command_line(copilot_home, spark, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from lakesentinel import settings as settings_module
+    from lakesentinel.cli.main import app
+
+    monkeypatch.setenv("LAKESENTINEL_HOME", str(copilot_home))
+    settings_module.settings.cache_clear()
+    try:
+        runner = CliRunner()
+        result = runner.invoke(app, ["ask", "How many security incidents are open?", "-w", "1002", "--json"])
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.stdout.strip().splitlines()[-1])
+        assert doc["agent"] == "security" and doc["note"] == NO_MODEL
+        assert doc["tool_calls"][0]["result"]["count"] == 1  # inc0001abcd; inc0005abcd is in 1003
+        bad = runner.invoke(app, ["ask", "How many incidents are open?", "-w", "1' OR '1'='1"])
+        assert bad.exit_code != 0 and "not an id" in str(bad.exception or bad.output)
+    finally:
+        settings_module.settings.cache_clear()
