@@ -149,13 +149,13 @@ def evaluate_both(layer, knowledge, chat, qs) -> tuple[dict, dict]:
 
 
 def test_evaluation_over_a_sample_deterministic_and_through_the_scripted_model(layer, knowledge, chat):
-    """Every fourth question (one of each kind, about ten) in the default suite; all of them under extended."""
+    """Every sixth question (about seven) in the default suite; all of them under extended."""
     from lakesentinel.copilot.evaluate import questions
 
     qs = questions(layer, list(WORKSPACES), knowledge)
     assert len(qs) >= 40
     assert {q.agent for q in qs} == {"cost", "security", "performance", "reliability", "knowledge"}
-    sample = qs[::4]
+    sample = qs[::6]
     deterministic, scripted = evaluate_both(layer, knowledge, chat, sample)
     assert deterministic["unapproved_writes"] == 0
     assert deterministic["router_accuracy"] >= 0.9 and deterministic["tool_accuracy"] >= 0.9, deterministic
@@ -195,3 +195,21 @@ def test_ask_on_the_command_line(copilot_home, spark, monkeypatch):
         assert bad.exit_code != 0 and "not an id" in str(bad.exception or bad.output)
     finally:
         settings_module.settings.cache_clear()
+
+
+def test_an_approved_jira_ticket_goes_through_the_jira_receiver(layer, knowledge, monkeypatch):
+    from lakesentinel.actions.jira import JiraReceiver
+    from lakesentinel.notify.config import JiraConfig, SecretRef
+    from tests.fakes.jira import FakeJira
+
+    monkeypatch.setenv("TEST_COPILOT_JIRA_TOKEN", "jira-api-token-fake")
+    with FakeJira() as fake:
+        cfg = JiraConfig(server=fake.url, project="OPS", email=fake.user, api_token=SecretRef(env="TEST_COPILOT_JIRA_TOKEN"))
+        c = copilot(layer, knowledge, approve=True)
+        c.env.receivers = {"oncall/jira": JiraReceiver("oncall/jira", cfg, timeout=5)}
+        q = "Open a Jira ticket for incident inc0002abcd"
+        assert copilot(layer, knowledge).ask(q).tool_calls[0].status == "refused" and not fake.issues
+        (call,) = c.ask(q).tool_calls
+        assert call.status == "ok" and call.result["status"] == "delivered", call
+        issue = fake.issues[call.result["key"]]
+        assert "query incident 2" in issue["fields"]["summary"] and "lakesentinel-fp-fp0002" in issue["fields"]["labels"]
