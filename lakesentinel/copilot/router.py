@@ -80,7 +80,8 @@ def plan(question: str) -> Plan:
         return Plan("reliability", (("failing_jobs", common | limit | wsarg),))
     if _has(q, "cost", "spend", "spent", "dbu", "bill", "expensive", "saving", "sku"):
         if _has(q, "spike", "mover", "jump", "increase", "changed", "explain", "why"):
-            args = {"by": "sku"} if _has(q, "sku") else {}
+            args = {"by": "sku"} if _has(q, "sku") or ws else {}
+            args |= wsarg
             date = _DATE.search(q)
             if date:
                 args["date_key"] = int("".join(date.groups()))

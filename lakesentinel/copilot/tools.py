@@ -66,6 +66,7 @@ class MoversIn(BaseModel):
     by: Literal["workspace", "sku"] = "workspace"
     date_key: int | None = Field(None, ge=19000101, le=99991231, description="YYYYMMDD (default: newest day)")
     limit: int = Field(5, ge=1, le=50)
+    workspace_id: str | None = Field(None, pattern=ID, description="one workspace (default: every one in scope)")
 
 
 class Mover(BaseModel):
@@ -233,6 +234,7 @@ def cost_by(key: str) -> Callable[[ToolEnv, Scope, Days], CostOut]:
 
 
 def cost_top_movers(env: ToolEnv, scope: Scope, args: MoversIn) -> MoversOut:
+    scope = scope.narrow(args.workspace_id)
     key = "workspace_id" if args.by == "workspace" else "sku_name"
     day = str(args.date_key) if args.date_key else "max(date_key)"
     rows = env.layer.rows("cost movers", f"""

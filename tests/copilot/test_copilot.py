@@ -102,6 +102,11 @@ def test_the_deterministic_router_answers_and_says_no_model_is_configured(layer,
     (call,) = answer.tool_calls
     runs = call.result
     assert runs["job_id"] == "503" and runs["runs"] == 14 and f"{runs['failure_rate']:.3f}" in answer.answer
+    spike = copilot(layer, knowledge).ask("Explain yesterday's cost spike in workspace 1002 and propose savings")
+    (call,) = spike.tool_calls
+    assert spike.agent == "cost" and call.arguments["workspace_id"] == "1002" and call.arguments["by"] == "sku"
+    # The fixture quadruples 1002's serverless SQL on the last day.
+    assert call.result["date_key"] == 20260311 and call.result["movers"][0]["key"] == "PREMIUM_SERVERLESS_SQL"
     rule = copilot(layer, knowledge).ask("Which rule detects a job failing run after run? Is there a runbook?")
     assert rule.agent == "knowledge" and "reliability.job_failure_streak" in rule.answer
 
@@ -170,6 +175,7 @@ def test_evaluation_of_every_question(layer, knowledge, chat):
 
     qs = questions(layer, list(WORKSPACES), knowledge)
     deterministic, scripted = evaluate_both(layer, knowledge, chat, qs)
+    print("copilot evaluation, deterministic:", deterministic, "scripted model:", scripted)  # docs/copilot.md
     assert deterministic["unapproved_writes"] == 0 and deterministic["answer_accuracy"] >= 0.9, deterministic
     assert scripted["router_accuracy"] == scripted["tool_accuracy"] == scripted["answer_accuracy"] == 1.0, scripted
 
