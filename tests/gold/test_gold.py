@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from pyspark.sql import functions as F
@@ -273,6 +273,37 @@ def test_gold_views_command_shows_a_view_as_json(gold_spark, staged, monkeypatch
     assert unknown.exit_code != 0 and "v_failed_run_cost" in str(unknown.exception)
     typo = CliRunner().invoke(app, ["gold", "views", "v_failed_run_cost", "--where", "failed_cost_rnak = 1"])
     assert type(typo.exception).__name__ == "ViewQueryError" and "failed_cost_rank" in str(typo.exception)
+
+
+# ---- dashboards ----------------------------------------------------------------------------------------
+
+
+def test_every_dashboard_dataset_runs_here_and_the_runaway_incident_costs_money(gold_spark, staged):
+    from lakesentinel.alerts.lifecycle import merge_incidents
+    from lakesentinel.dashboards.lakeview import columns_of, dataset_sql
+    from lakesentinel.dashboards.personas import PERSONAS
+    from lakesentinel.gold.ddl import apply_views
+    from tests.reviews.test_incident_review import _incident
+
+    runaway = truth(staged, "runaway_cluster")
+    at = lambda us: datetime(1970, 1, 1) + timedelta(microseconds=int(us))  # noqa: E731
+    row = _incident("runaway", "cost_cluster_hourly", "detector", "cost", "high", str(runaway.entity_type),
+                    str(runaway.entity_id), at(runaway.start_time), at(runaway.end_time), 4, ack_s=30)
+    row["workspace_id"] = str(runaway.workspace_id)  # the simulator's values may be numpy scalars
+    merge_incidents(gold_spark, staged.cfg, [row])
+    apply_views(gold_spark, staged.cfg)
+    results = {}
+    for persona in PERSONAS:
+        for ds in persona.datasets:
+            sql = dataset_sql(ds, staged.cfg)
+            df = gold_spark.sql(sql)
+            assert df.columns == columns_of(sql, ds.name), (persona.key, ds.name)
+            results[(persona.key, ds.name)] = df.collect()
+    assert all(results[("finops", name)] for name in ("cost_by_week", "spend_by_workspace", "cost_drivers"))
+    (impact,) = results[("sre", "impact")]
+    assert impact["entity_id"] == runaway.entity_id and impact["excess_cost"] > 0
+    assert impact["cost_impact"] == impact["excess_cost"] and results[("finops", "incident_cost")]
+    assert results[("sre", "response_all")][0]["mtta_s"] == 30
 
 
 # ---- maintenance, then a full rebuild (these change the lakehouse: keep them last) ---------------------
