@@ -120,6 +120,11 @@ def scheduler_pool(spark: SparkSession, pool: str):
         sc.setLocalProperty("spark.scheduler.pool", previous)
 
 
+def current_pool(spark: SparkSession) -> str | None:
+    """This thread's scheduler pool (None on Spark Connect, or when none is set)."""
+    return None if is_connect(spark) else spark.sparkContext.getLocalProperty("spark.scheduler.pool")
+
+
 def use_pool(spark: SparkSession, pool: str) -> None:
     """Put this thread's later jobs in ``pool`` (a foreachBatch callback's thread does not inherit it)."""
     if not is_connect(spark):

@@ -25,6 +25,9 @@ class GoldSettings(BaseModel):
     layout: Literal["liquid", "partition"] = "partition"
     late_window_days: int = Field(2, ge=0, le=31)
     interval_s: float = Field(300.0, gt=0)
+    # Tasks of one phase (dimensions, then facts) built side by side: each is mostly short Spark jobs
+    # and Delta commits, so a few in flight keep the cores busy where one alone leaves them waiting.
+    parallel_tasks: int = Field(3, ge=1, le=32)
 
 
 def gold_settings_file(cfg: Settings) -> Path:

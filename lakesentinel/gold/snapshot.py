@@ -8,6 +8,7 @@ recreated, a change feed vacuumed away) rebuilds everything it owns.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from pyspark.errors import AnalysisException
@@ -19,7 +20,7 @@ from lakesentinel.lakehouse import Lakehouse, latest_version, merge_into
 from lakesentinel.logs import get_logger
 from lakesentinel.settings import Settings
 from lakesentinel.streams.bronze import bronze_name, bronze_schema
-from lakesentinel.streams.offsets import Offsets
+from lakesentinel.streams.offsets import WRITES, Offsets
 
 log = get_logger(__name__)
 
@@ -40,14 +41,16 @@ class Snapshot:
         self.lh = Lakehouse(self.cfg)
         self.offsets = Offsets(self.spark, self.cfg)
         self._offsets: dict[tuple[str, str], int | None] | None = None
+        self._lock = threading.RLock()  # the tasks of a phase share the snapshot from their threads
 
     def offset(self, task: str, name: str) -> int | None:
         """The change-feed version ``task`` has built ``name`` up to (read once per build, for all tasks)."""
-        if self._offsets is None:
-            rows = (self.spark.table(self.offsets.table).where(F.col("task").startswith("gold."))
-                    .select("task", "source", "last_cdf_version").collect())
-            self._offsets = {(r["task"], r["source"]): r["last_cdf_version"] for r in rows}
-        return self._offsets.get((task, name))
+        with self._lock:
+            if self._offsets is None:
+                rows = (self.spark.table(self.offsets.table).where(F.col("task").startswith("gold."))
+                        .select("task", "source", "last_cdf_version").collect())
+                self._offsets = {(r["task"], r["source"]): r["last_cdf_version"] for r in rows}
+            return self._offsets.get((task, name))
 
     # ---- names ---------------------------------------------------------------------------------
     def silver(self, table: str) -> str:
@@ -58,9 +61,10 @@ class Snapshot:
 
     # ---- pinning -------------------------------------------------------------------------------
     def pin(self, names: list[str]) -> None:
-        for name in names:
-            if name not in self.versions:
-                self.versions[name] = self._latest(name)
+        with self._lock:
+            for name in names:
+                if name not in self.versions:
+                    self.versions[name] = self._latest(name)
 
     def _latest(self, name: str) -> int | None:
         if not self.lh.exists(self.spark, name):
@@ -108,13 +112,15 @@ class Snapshot:
             return
         update = self.spark.createDataFrame(pinned, "task string, source string, last_cdf_version bigint, "
                                                     "rows_written bigint")
-        merge_into(self.spark, self.offsets.table, update, "t.task = s.task AND t.source = s.source",
-                   "WHEN MATCHED THEN UPDATE SET last_cdf_version = s.last_cdf_version, "
-                   "updated_at = current_timestamp(), rows_written = s.rows_written "
-                   "WHEN NOT MATCHED THEN INSERT (task, source, last_cdf_version, updated_at, rows_read, rows_written) "
-                   "VALUES (s.task, s.source, s.last_cdf_version, current_timestamp(), 0, s.rows_written)")
-        if self._offsets is not None:
-            self._offsets.update({(t, n): v for t, n, v, _ in pinned})
+        with WRITES:  # one MERGE into processing_state at a time, across tasks and lanes
+            merge_into(self.spark, self.offsets.table, update, "t.task = s.task AND t.source = s.source",
+                       "WHEN MATCHED THEN UPDATE SET last_cdf_version = s.last_cdf_version, "
+                       "updated_at = current_timestamp(), rows_written = s.rows_written "
+                       "WHEN NOT MATCHED THEN INSERT (task, source, last_cdf_version, updated_at, rows_read, rows_written) "
+                       "VALUES (s.task, s.source, s.last_cdf_version, current_timestamp(), 0, s.rows_written)")
+        with self._lock:
+            if self._offsets is not None:
+                self._offsets.update({(t, n): v for t, n, v, _ in pinned})
 
 
 def empty_schema(spark: SparkSession, cfg: Settings, name: str) -> T.StructType:

@@ -22,7 +22,7 @@ SCHEMA = ("task STRING, source STRING, hwm_timestamp TIMESTAMP, last_cdf_version
           "rows_read BIGINT, rows_written BIGINT")
 
 
-_WRITES = threading.RLock()
+WRITES = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Offsets:
     def __init__(self, spark: SparkSession, cfg: Settings):
         self.spark = spark
         lh = Lakehouse(cfg)
-        with _WRITES:
+        with WRITES:
             self.table = lh.create_table(spark, lh.name("ops", "processing_state"), SCHEMA,
                                          comment="Offsets per task and source: high-water mark, change-feed version")
 
@@ -50,7 +50,7 @@ class Offsets:
             [(task, source, hwm_timestamp, last_cdf_version, rows_read, rows_written)],
             "task string, source string, hwm_timestamp timestamp, last_cdf_version bigint, "
             "rows_read bigint, rows_written bigint")
-        with _WRITES:
+        with WRITES:
             self._merge(update)
 
     def _merge(self, update) -> None:
