@@ -130,6 +130,7 @@ class TagSettings(_Strict):
 class SilverSettings(_Strict):
     tags: TagSettings = Field(default_factory=TagSettings)
     interval_s: float = Field(10.0, gt=0)  # how often the monitor runs the silver tasks
+    parallel_tasks: int = Field(3, ge=1, le=32)  # tasks of one phase a whole run builds side by side
 
 
 class RuleSettings(_Strict):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+
 from pyspark.sql import SparkSession
 
 from lakesentinel.settings import Settings
@@ -9,7 +12,7 @@ from lakesentinel.silver.dimensions import dimension_tasks
 from lakesentinel.silver import events, runs
 from lakesentinel.silver.task import SilverTask, TaskResult
 from lakesentinel.silver.usage import UsageTask
-from lakesentinel.session import scheduler_pool
+from lakesentinel.session import current_pool, scheduler_pool
 from lakesentinel.streams.supervisor import Supervisor
 
 
@@ -19,8 +22,22 @@ def silver_tasks() -> list[SilverTask]:
 
 
 def run_silver(spark: SparkSession, cfg: Settings) -> list[TaskResult]:
-    """Every silver task once, in dependency order."""
-    return [task.run(spark, cfg) for task in silver_tasks()]
+    """Every silver task once: the dimensions, then the tasks that join them (usage, events, runs), the
+    tasks of each phase side by side (``silver.parallel_tasks``). Results in plan order."""
+    tasks = silver_tasks()
+    dimensions = [t for t in tasks if t.name.startswith("silver.dim_")]
+    joined = [t for t in tasks if t not in dimensions]
+    pool = current_pool(spark)  # worker threads do not inherit the caller's scheduler pool
+
+    def run(task: SilverTask) -> TaskResult:
+        with scheduler_pool(spark, pool) if pool else nullcontext():
+            return task.run(spark, cfg)
+
+    done: dict[str, TaskResult] = {}
+    for phase in (dimensions, joined):
+        with ThreadPoolExecutor(max(1, min(cfg.silver.parallel_tasks, len(phase))), thread_name_prefix="silver") as ex:
+            done.update({t.name: r for t, r in zip(phase, ex.map(run, phase))})
+    return [done[t.name] for t in tasks]
 
 
 def add_silver(supervisor: Supervisor, spark: SparkSession, cfg: Settings) -> Supervisor:
