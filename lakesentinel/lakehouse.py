@@ -9,6 +9,7 @@ process has created since); without one the catalog (Unity Catalog) manages stor
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -24,6 +25,7 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Where each name points in the session catalog of this process, per Spark application: several
 # lakehouses (tests, benchmarks) can take turns in one session, each re-pointing the names it uses.
 _LOCATIONS: dict[tuple[str, str], str] = {}
+_CREATING = threading.RLock()
 
 LAYERS = ("bronze", "silver", "gold", "ops", "features")
 
@@ -127,35 +129,36 @@ class Lakehouse:
         comment: str | None = None,
     ) -> str:
         """Create a Delta table if it does not exist (idempotent) and return its name."""
-        path = self.location(name)
-        if path is not None and (Path(path) / "_delta_log").is_dir():
-            self._register(spark, name, path)
-            return name
-        ddl = schema if isinstance(schema, str) else schema_ddl(schema)
-        parts = name.split(".")
-        if len(parts) == 3:
-            spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{parts[0]}`.`{parts[1]}`")
-        else:
-            location = f" LOCATION '{Path(path).parent}'" if path else ""
-            spark.sql(f"CREATE DATABASE IF NOT EXISTS `{parts[0]}`{location}")
-        key = (session_key(spark), name)
-        if path and key in _LOCATIONS:
-            spark.sql(f"DROP TABLE IF EXISTS {quote(name)}")
-        sql = f"CREATE TABLE IF NOT EXISTS {quote(name)} ({ddl}) USING delta"
-        if partition_by:
-            sql += f" PARTITIONED BY ({', '.join(partition_by)})"
-        if cluster_by:
-            sql += f" CLUSTER BY ({', '.join(cluster_by)})"
-        if comment:
-            sql += " COMMENT '" + comment.replace("'", "\\'") + "'"
-        if path:
-            sql += f" LOCATION '{path}'"
-        if properties:
-            props = ", ".join(f"'{k}' = '{v}'" for k, v in properties.items())
-            sql += f" TBLPROPERTIES ({props})"
-        spark.sql(sql)
-        if path:
-            _LOCATIONS[key] = path
+        with _CREATING:  # tasks run side by side may create the same shared table
+            path = self.location(name)
+            if path is not None and (Path(path) / "_delta_log").is_dir():
+                self._register(spark, name, path)
+                return name
+            ddl = schema if isinstance(schema, str) else schema_ddl(schema)
+            parts = name.split(".")
+            if len(parts) == 3:
+                spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{parts[0]}`.`{parts[1]}`")
+            else:
+                location = f" LOCATION '{Path(path).parent}'" if path else ""
+                spark.sql(f"CREATE DATABASE IF NOT EXISTS `{parts[0]}`{location}")
+            key = (session_key(spark), name)
+            if path and key in _LOCATIONS:
+                spark.sql(f"DROP TABLE IF EXISTS {quote(name)}")
+            sql = f"CREATE TABLE IF NOT EXISTS {quote(name)} ({ddl}) USING delta"
+            if partition_by:
+                sql += f" PARTITIONED BY ({', '.join(partition_by)})"
+            if cluster_by:
+                sql += f" CLUSTER BY ({', '.join(cluster_by)})"
+            if comment:
+                sql += " COMMENT '" + comment.replace("'", "\\'") + "'"
+            if path:
+                sql += f" LOCATION '{path}'"
+            if properties:
+                props = ", ".join(f"'{k}' = '{v}'" for k, v in properties.items())
+                sql += f" TBLPROPERTIES ({props})"
+            spark.sql(sql)
+            if path:
+                _LOCATIONS[key] = path
         return name
 
 
