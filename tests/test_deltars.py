@@ -32,10 +32,11 @@ def test_read_arrow_keeps_types_rows_and_partition_columns(tmp_path):
     assert read_arrow(path, columns=["id"]).schema.names == ["id"]
 
 
-def test_twenty_processes_that_read_a_table_all_exit_zero(tmp_path):
-    # to_pyarrow_table() left native threads that aborted about one exit in three (rc 134).
+def test_processes_that_read_a_table_all_exit_zero(tmp_path):
+    # to_pyarrow_table() left native threads that aborted one exit in two or three (rc 134): twelve
+    # clean exits in a row would have happened by chance well under one time in a hundred.
     path = _table(tmp_path / "t")
     code = f"from lakesentinel.deltars import read_arrow; print(read_arrow({path!r}).num_rows)"
-    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120) for _ in range(20)]
-    assert [r.returncode for r in runs] == [0] * 20, next(r.stderr for r in runs if r.returncode)[-500:]
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120) for _ in range(12)]
+    assert [r.returncode for r in runs] == [0] * 12, next(r.stderr for r in runs if r.returncode)[-500:]
     assert {r.stdout.strip() for r in runs} == {"200"}
