@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import threading
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import TypeVar
 
 from pyspark.sql import SparkSession
 
@@ -18,6 +21,9 @@ from lakesentinel.errors import SetupError
 from lakesentinel.session_kind import is_connect, session_key  # noqa: F401 - re-exported
 from lakesentinel.logs import get_logger
 from lakesentinel.settings import Settings, settings as current_settings
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 log = get_logger(__name__)
 
@@ -123,6 +129,22 @@ def scheduler_pool(spark: SparkSession, pool: str):
 def current_pool(spark: SparkSession) -> str | None:
     """This thread's scheduler pool (None on Spark Connect, or when none is set)."""
     return None if is_connect(spark) else spark.sparkContext.getLocalProperty("spark.scheduler.pool")
+
+
+def run_side_by_side(spark: SparkSession, items: Sequence[T], fn: Callable[[T], R], threads: int,
+                     name: str = "side") -> list[R]:
+    """``fn`` over ``items`` on up to ``threads`` threads, in the caller's scheduler pool (worker threads
+    do not inherit it); results in the order of ``items``."""
+    pool = current_pool(spark)
+
+    def run(item: T) -> R:
+        with scheduler_pool(spark, pool) if pool else nullcontext():
+            return fn(item)
+
+    if threads <= 1 or len(items) < 2:
+        return [run(item) for item in items]
+    with ThreadPoolExecutor(min(threads, len(items)), thread_name_prefix=name) as executor:
+        return list(executor.map(run, items))
 
 
 def use_pool(spark: SparkSession, pool: str) -> None:

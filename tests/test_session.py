@@ -1,5 +1,8 @@
 """The session factory gives local Spark + Delta tuned for a small machine."""
 
+import threading
+import time
+
 import pandas as pd
 from pyspark.sql.streaming.state import GroupStateTimeout
 
@@ -54,3 +57,18 @@ def test_stateful_pandas_udf_runs_with_the_pinned_arrow(spark):
         assert spark.table("stateful_probe").count() > 0
     finally:
         query.stop()
+
+
+def test_side_by_side_keeps_order_and_the_callers_scheduler_pool(spark):
+    from lakesentinel.session import current_pool, run_side_by_side, scheduler_pool
+
+    def probe(n: int):
+        time.sleep(0.05 * (3 - n))  # later items finish first: results must still come back in order
+        return n, current_pool(spark), threading.current_thread().name
+
+    with scheduler_pool(spark, "background"):
+        results = run_side_by_side(spark, [0, 1, 2], probe, threads=3, name="probe")
+    assert [n for n, _, _ in results] == [0, 1, 2]
+    assert {pool for _, pool, _ in results} == {"background"}
+    assert all(name.startswith("probe") for _, _, name in results)
+    assert current_pool(spark) in (None, "")  # the caller's own pool is restored after the block

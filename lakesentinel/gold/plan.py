@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from pyspark.sql import SparkSession
@@ -14,7 +12,7 @@ from lakesentinel.gold.config import GoldSettings, load_gold_settings
 from lakesentinel.gold.dimensions import dimension_tasks, extend_calendar
 from lakesentinel.gold.facts import fact_tasks
 from lakesentinel.gold.task import Build, FactTask, GoldTask, TaskResult
-from lakesentinel.session import current_pool, scheduler_pool
+from lakesentinel.session import run_side_by_side, scheduler_pool
 from lakesentinel.settings import Settings
 from lakesentinel.streams.supervisor import Supervisor
 
@@ -63,30 +61,11 @@ def run_gold(spark: SparkSession, cfg: Settings, full: bool = False, settings: G
 def _run_phases(build: Build, tasks: list[GoldTask]) -> list[TaskResult]:
     """Dimensions, then facts (they attach the dimensions' new versions); the tasks of one phase read
     only pinned sources and earlier phases, so they run side by side. Results in task order."""
-    threads = build.settings.parallel_tasks
-    pool = current_pool(build.spark)  # worker threads do not inherit the caller's scheduler pool
-
-    def run(task: GoldTask) -> TaskResult:
-        with scheduler_pool(build.spark, pool) if pool else nullcontext():
-            return task.run(build)
-
     results: list[TaskResult] = []
-    for phase in (_is_dimension, _is_fact):
-        chosen = [t for t in tasks if phase(t)]
-        if threads == 1 or len(chosen) < 2:
-            results.extend(run(t) for t in chosen)
-            continue
-        with ThreadPoolExecutor(min(threads, len(chosen)), thread_name_prefix="gold") as executor:
-            results.extend(executor.map(run, chosen))
+    for is_fact in (False, True):
+        chosen = [t for t in tasks if isinstance(t, FactTask) == is_fact]
+        results.extend(run_side_by_side(build.spark, chosen, lambda t: t.run(build), build.settings.parallel_tasks, "gold"))
     return results
-
-
-def _is_dimension(task: GoldTask) -> bool:
-    return not isinstance(task, FactTask)
-
-
-def _is_fact(task: GoldTask) -> bool:
-    return isinstance(task, FactTask)
 
 
 def add_gold(supervisor: Supervisor, spark: SparkSession, cfg: Settings) -> Supervisor:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
 
 from pyspark.sql import SparkSession
 
@@ -12,7 +10,7 @@ from lakesentinel.silver.dimensions import dimension_tasks
 from lakesentinel.silver import events, runs
 from lakesentinel.silver.task import SilverTask, TaskResult
 from lakesentinel.silver.usage import UsageTask
-from lakesentinel.session import current_pool, scheduler_pool
+from lakesentinel.session import run_side_by_side, scheduler_pool
 from lakesentinel.streams.supervisor import Supervisor
 
 
@@ -27,16 +25,10 @@ def run_silver(spark: SparkSession, cfg: Settings) -> list[TaskResult]:
     tasks = silver_tasks()
     dimensions = [t for t in tasks if t.name.startswith("silver.dim_")]
     joined = [t for t in tasks if t not in dimensions]
-    pool = current_pool(spark)  # worker threads do not inherit the caller's scheduler pool
-
-    def run(task: SilverTask) -> TaskResult:
-        with scheduler_pool(spark, pool) if pool else nullcontext():
-            return task.run(spark, cfg)
-
     done: dict[str, TaskResult] = {}
     for phase in (dimensions, joined):
-        with ThreadPoolExecutor(max(1, min(cfg.silver.parallel_tasks, len(phase))), thread_name_prefix="silver") as ex:
-            done.update({t.name: r for t, r in zip(phase, ex.map(run, phase))})
+        results = run_side_by_side(spark, phase, lambda t: t.run(spark, cfg), cfg.silver.parallel_tasks, "silver")
+        done.update({t.name: r for t, r in zip(phase, results)})
     return [done[t.name] for t in tasks]
 
 
