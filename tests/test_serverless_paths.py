@@ -14,7 +14,7 @@ PACKAGE = Path(lakesentinel.__file__).parent
 CLASSIC_ONLY = {"session.py", "session_kind.py", "sources/replay.py"}
 JVM = re.compile(r"\.sparkContext\b|\._jvm\b|\._jsparkSession\b|\._jsc\b|\.rdd\b")
 # What the gold build, maintenance and health import that could reach the JVM through delta-spark.
-SERVERLESS = ["gold", "reviews", "health.py", "lakehouse.py", "cli/gold.py", "cli/health.py", "copilot",
+SERVERLESS = ["gold", "reviews", "advisors", "cli/advise.py", "health.py", "lakehouse.py", "cli/gold.py", "cli/health.py", "copilot",
               "cli/copilot.py"]
 
 

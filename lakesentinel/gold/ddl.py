@@ -157,6 +157,14 @@ def table_ddl(cfg: Settings, table: str) -> TableDdl:
     return _table_ddl(path, cfg)
 
 
+def owned_table_ddl(cfg: Settings, folder: str, table: str) -> TableDdl:
+    """A gold table another stage keeps (``sql/<folder>/<table>.sql``): not built by the gold build."""
+    path = SQL_DIR / folder / f"{table}.sql"
+    if not path.is_file():
+        raise GoldDdlError(f"no DDL file for gold table {table!r} ({path})")
+    return _table_ddl(path, cfg)
+
+
 def table_files() -> list[Path]:
     return sorted(SQL_DIR.glob("*.sql"))
 
