@@ -173,22 +173,18 @@ def measure_savings(spark: SparkSession, cfg: Settings, days: int, now: datetime
     name = ensure_table(spark, cfg)
     if not lh.exists(spark, lh.name("gold", "fact_cost_hourly")):
         return 0
+    held = spark.sql(f"SELECT count(*) AS n FROM {quote(name)} WHERE status IN ('accepted', 'done') "
+                     "AND accepted_as_of IS NOT NULL AND entity_type IN ('warehouse', 'job')").first()["n"]
+    if not held:
+        return 0
     sql = render(_MEASURE.replace("{name}", quote(name)).replace("{days}", str(int(days))), cfg, Path(__file__))
-    view = f"_advisor_measure_{uuid.uuid4().hex}"
-    measured = spark.sql(sql)
-    measured.createOrReplaceTempView(view)
-    try:
-        n = measured.count()
-        if n:
-            spark.sql(f"""
-MERGE INTO {quote(name)} t USING {view} s ON t.finding_id = s.finding_id
+    spark.sql(f"""
+MERGE INTO {quote(name)} t USING ({sql}) s ON t.finding_id = s.finding_id
 WHEN MATCHED THEN UPDATE SET
   measure_days = {int(days)}, cost_before = s.cost_before, cost_after = s.cost_after, days_after = s.days_after,
   measured_monthly_saving = s.measured_monthly_saving, measured_at = TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}'
 """)
-    finally:
-        spark.catalog.dropTempView(view)
-    return n
+    return held
 
 
 def read_findings(spark: SparkSession, cfg: Settings, advisor: str | None = None) -> list[dict]:

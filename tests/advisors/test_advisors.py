@@ -191,61 +191,51 @@ def test_table_findings(first_run):
                                                                     ("main.sales.t_unused", "unused")]
 
 
-def test_rerun_updates_in_place_keeps_the_lifecycle_and_measures_the_saving(spark, advisor_lake, first_run):
-    from lakesentinel.advisors.findings import AdvisorError, read_findings, set_status
-    from lakesentinel.advisors.run import run_advisors
+def test_rerun_through_the_command_updates_in_place_keeps_the_lifecycle_and_measures_the_saving(
+        spark, advisor_lake, first_run, monkeypatch):
+    from lakesentinel.cli import advise as advise_cli
+    from lakesentinel.cli.main import app
     from lakesentinel.lakehouse import Lakehouse
     from lakesentinel.session import get_spark
 
     s = get_spark(advisor_lake)
+    monkeypatch.setattr(advise_cli, "settings", lambda: advisor_lake)
+    monkeypatch.setattr(advise_cli, "spark", lambda: s)
+    cli = CliRunner()
     _, found = first_run
     auto_stop = found[("w_idle", "auto_stop")]
     untagged = found[("j_untagged", "missing_owner_or_tags")]
-    accepted = set_status(s, advisor_lake, auto_stop["finding_id"][:8], "accepted", "finops", NOW, "will do")
-    assert accepted["status"] == "accepted" and accepted["accepted_as_of"] == T(2026, 3, 15)
-    set_status(s, advisor_lake, untagged["finding_id"], "dismissed", "finops", NOW)
-    with pytest.raises(AdvisorError, match="no finding with an id starting"):
-        set_status(s, advisor_lake, "ffffffffffff", "done", "finops", NOW)
+    accept = cli.invoke(app, ["advise", "accept", auto_stop["finding_id"][:8], "--by", "finops", "--note", "will do", "--json"])
+    assert accept.exit_code == 0, accept.output
+    accepted = json.loads(accept.stdout.strip().splitlines()[-1])
+    assert (accepted["status"], accepted["status_changed_by"]) == ("accepted", "finops")
+    assert accepted["accepted_as_of"] == "2026-03-15 00:00:00"  # the data time it was detected at
+    assert cli.invoke(app, ["advise", "dismiss", untagged["finding_id"]]).exit_code == 0
+    missing = cli.invoke(app, ["advise", "done", "ffffffffffff"])
+    assert missing.exit_code != 0 and "no finding with an id starting" in str(missing.exception)
+    bad = cli.invoke(app, ["advise", "accept", "xyz"])
+    assert bad.exit_code != 0 and "give the id" in str(bad.exception)
     # two days of w_idle after acceptance at 2 a day (5 a day before); j_untagged gains its tags and owner
     _insert(s, advisor_lake, "fact_cost_hourly", _cost_rows([(T(2026, 3, 15, 10), "w_idle", None, None, "2", 1.0),
                                                              (T(2026, 3, 16, 23), "w_idle", None, None, "2", 1.0)]))
     lh = Lakehouse(advisor_lake)
     s.sql(f"UPDATE {lh.name('gold', 'dim_job')} SET tags = map('cost_center', 'cc', 'team', 't'), run_as_user_name = 'o' "
           "WHERE job_id = 'j_untagged'")
-    run_advisors(s, advisor_lake, now=NOW + timedelta(hours=1))
-    after = {(f["entity_id"], f["kind"]): f for f in read_findings(s, advisor_lake)}
-    assert after.keys() == found.keys()  # no duplicates, nothing lost
+    rerun = cli.invoke(app, ["advise", "--all", "--json"])
+    assert rerun.exit_code == 0, rerun.output
+    payload = json.loads(rerun.stdout.strip().splitlines()[-1])
+    assert [(r["advisor"], r["detected"]) for r in payload["runs"]] == [("warehouses", 9), ("tables", 2), ("workflows", 4)]
+    after = {(f["entity_id"], f["kind"]): f for f in payload["findings"]}
+    assert after.keys() == found.keys() and len(payload["findings"]) == len(found)  # no duplicates, nothing lost
     assert s.table(lh.name("gold", "fact_recommendation")).count() == len(found)
     kept = after[("w_idle", "auto_stop")]
     assert (kept["status"], kept["note"], kept["is_active"], kept["detection_count"]) == ("accepted", "will do", True, 1)
-    assert (kept["cost_before"], kept["cost_after"], kept["days_after"]) == (Decimal(70), Decimal(4), 2.0)
-    assert kept["measured_monthly_saving"] == Decimal(90)  # (70 / 14 - 4 / 2) x 30
+    assert (Decimal(kept["cost_before"]), Decimal(kept["cost_after"]), kept["days_after"]) == (70, 4, 2.0)
+    assert Decimal(kept["measured_monthly_saving"]) == 90  # (70 / 14 - 4 / 2) x 30
     gone = after[("j_untagged", "missing_owner_or_tags")]
     assert (gone["status"], gone["is_active"]) == ("dismissed", False)
     assert all(f["status"] == "open" for k, f in after.items() if k not in {("w_idle", "auto_stop"), ("j_untagged", "missing_owner_or_tags")})
-
-
-def test_advise_command_prints_findings_and_changes_status(spark, advisor_lake, first_run, monkeypatch):
-    from lakesentinel.cli import advise as advise_cli
-    from lakesentinel.cli.main import app
-    from lakesentinel.session import get_spark
-
-    monkeypatch.setattr(advise_cli, "settings", lambda: advisor_lake)
-    monkeypatch.setattr(advise_cli, "spark", lambda: get_spark(advisor_lake))
-    result = CliRunner().invoke(app, ["advise", "workflows", "--json"])
-    assert result.exit_code == 0, result.output
-    payload = json.loads(result.stdout.strip().splitlines()[-1])
-    assert {f["advisor"] for f in payload["findings"]} == {"workflows"}
-    assert [(r["advisor"], r["as_of"]) for r in payload["runs"]] == [("workflows", "2026-03-15 00:00:00")]
-    assert payload["runs"][0]["detected"] == sum(f["is_active"] for f in payload["findings"])
-    assert "all_purpose_compute" in result.output
-    target = next(f for f in payload["findings"] if f["kind"] == "runtime_regression")["finding_id"]
-    done = CliRunner().invoke(app, ["advise", "done", target[:12], "--by", "me", "--json"])
-    assert done.exit_code == 0, done.output
-    row = json.loads(done.stdout.strip().splitlines()[-1])
-    assert (row["status"], row["status_changed_by"]) == ("done", "me") and row["accepted_as_of"] is not None
-    bad = CliRunner().invoke(app, ["advise", "accept", "xyz"])
-    assert bad.exit_code != 0 and "give the id" in str(bad.exception)
+    assert "warehouses: 9 finding(s) over facts up to 2026-03-15 00:00:00" in rerun.output
 
 
 def test_thresholds_file_errors_name_the_key(tmp_path):
