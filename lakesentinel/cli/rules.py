@@ -1,4 +1,4 @@
-"""``lakesentinel rules lint|test|backtest|explain|schema``: the rules engine for the teams that own rules."""
+"""``lakesentinel rules lint|test|backtest|explain|coverage|schema``: the rules engine for the teams that own rules."""
 
 from __future__ import annotations
 
@@ -234,6 +234,49 @@ def explain(
     console.print(f"  reads: {escape(', '.join(info['reads']))}", highlight=False)
     if info["enrichments"]:
         console.print(f"  enrichments: {', '.join(info['enrichments'])}", highlight=False)
+
+
+@app.command("coverage")
+def coverage_cmd(
+    paths: PathsOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the coverage as one JSON line on stdout.")] = False,
+    as_markdown: Annotated[bool, typer.Option("--markdown", help="Print the table docs/rules.md shows.")] = False,
+) -> None:
+    """Which ATT&CK techniques that apply to Databricks the rules (by their attack.t... tags) and detectors
+    cover, and why the others cannot be seen. Exit 1 on a tag or detector the catalogue does not know."""
+    from lakesentinel.detectors.spec import load_specs
+    from lakesentinel.rules.coverage import coverage, load_catalogue, markdown
+
+    loader = _load(paths)
+    _print_issues([i for i in loader.issues if i.severity == "error"])
+    catalogue = load_catalogue()
+    detectors = [s.id for s in load_specs(settings().paths.resolve("detectors"))]
+    report = coverage(catalogue, {r.id: list(r.rule.tags) for r in loader.rules.values()}, detectors)
+    if as_markdown:
+        typer.echo(markdown(report, catalogue), nl=False)
+    elif as_json:
+        emit_json({**report.summary(), "rows": [
+            {"technique": r.technique.id, "name": r.technique.name, "tactics": r.technique.tactics, "status": r.status,
+             "rules": r.rules, "detectors": r.detectors, "gap": r.technique.gap} for r in report.rows]})
+    else:
+        table = Table("tactic", "technique", "covered by", title="ATT&CK coverage")
+        table.columns[2].overflow = "fold"  # rule ids are what people grep for: never cut them short
+        for r in report.rows:
+            by = "\n".join(r.rules + [f"{d} (detector)" for d in r.detectors])
+            shown = escape(by) if by else (f"[yellow]gap[/]: {escape(r.technique.gap)}" if r.technique.gap
+                                           else "[red]not covered[/]")
+            table.add_row(r.technique.tactics[0].replace("_", " "), f"{r.technique.id} {escape(r.technique.name)}", shown)
+        console.print(table)
+        s = report.summary()
+        console.print(f"{s['techniques']} technique(s): {s['covered']} covered, {s['gap']} not visible in the "
+                      f"system tables (gap), {s['missing']} not covered")
+    problems = [f"{rule}: tag {tag} names no technique in the ATT&CK catalogue" for rule, tags in
+                report.unknown_tags.items() for tag in tags]
+    problems += [f"detector {d} (named by the catalogue) is not loaded" for d in report.unknown_detectors]
+    for line in problems:
+        typer.echo(line, err=True)
+    if problems:
+        raise typer.Exit(1)
 
 
 @app.command("schema")
