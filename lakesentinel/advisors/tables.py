@@ -1,5 +1,5 @@
 """Table advisor: unused tables (no reads in ``unused_days``) and tables stale against their freshness
-target, from ``fact_table_health`` (the audit log's reads and writes per table and day)."""
+target (``freshness_hours``, or twice their own write cadence if longer), from ``fact_table_health`` (the audit log's reads and writes per table and day)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from lakesentinel.settings import Settings
 
 ADVISOR = "tables"
 TABLES = ("fact_table_health",)
+MIN_WRITE_DAYS = 3  # days with writes before a table has a cadence to be late against
 
 _TABLES = """
 SELECT
@@ -21,6 +22,8 @@ SELECT
   min(first_access_at) AS first_seen_at,
   max(CASE WHEN read_events > 0 THEN last_access_at END) AS last_read_at,
   max(last_write_at) AS last_write_at,
+  min(CASE WHEN write_events > 0 THEN last_write_at END) AS first_write_at,
+  count(DISTINCT CASE WHEN write_events > 0 THEN date_key END) AS write_days,
   sum(read_events) AS read_events,
   sum(write_events) AS write_events,
   sum(CASE WHEN {recent} THEN read_events ELSE 0 END) AS recent_reads
@@ -53,9 +56,14 @@ def advise(spark: SparkSession, cfg: Settings, settings: AdvisorSettings) -> tup
             finding("unused", f"{t['table_full_name']}: no reads in {th.unused_days} days",
                     "stop the writes that feed it and drop or archive the table (no reader in "
                     f"{th.unused_days} days)", evidence)
-        elif t["recent_reads"] and t["last_write_at"] is not None and t["last_write_at"] < fresh_since:
+        elif t["recent_reads"] and t["last_write_at"] is not None and (t["write_days"] or 0) >= MIN_WRITE_DAYS:
+            # judged against the table's own cadence too: a weekly table is not stale after two days
+            cadence = (t["last_write_at"] - t["first_write_at"]).total_seconds() / 3600 / (t["write_days"] - 1)
+            target = max(th.freshness_hours, 2 * cadence)
             age = (window.end - t["last_write_at"]).total_seconds() / 3600
-            finding("stale", f"{t['table_full_name']}: read, but last written {age:.0f} h ago (target {th.freshness_hours:g} h)",
-                    "check the job that writes it (failed, paused or removed) and bring the table back within its target",
-                    {**evidence, "hours_since_write": round(age, 1), "freshness_hours": th.freshness_hours})
+            if age > target:
+                finding("stale", f"{t['table_full_name']}: read, but last written {age:.0f} h ago (target {target:.0f} h)",
+                        "check the job that writes it (failed, paused or removed) and bring the table back within its target",
+                        {**evidence, "hours_since_write": round(age, 1), "target_hours": round(target, 1),
+                         "write_days": t["write_days"], "cadence_hours": round(cadence, 1)})
     return window, findings

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class GoldView:
-    """Chosen columns of one of gold's views (``sql/views/``)."""
+    """Chosen columns of one of gold's views (``sql/views/``) or tables (e.g. ``fact_recommendation``)."""
 
     view: str
     columns: tuple[str, ...]
@@ -95,6 +95,11 @@ FINOPS = Persona(
             order_by="date_key DESC")),
         Dataset("incident_cost", "Incidents by cost impact", Review(
             "impact", _IMPACT_COLUMNS, where="cost_impact > 0", order_by="cost_impact DESC", limit=50)),
+
+        Dataset("advisor_savings", "Open advisor findings: estimated and measured savings", GoldView(
+            "fact_recommendation", ("advisor", "kind", "status", "finding_id", "entity_type", "entity_name", "action",
+                                    "monthly_cost_impact", "measured_monthly_saving"),
+            where="is_active AND status IN ('open', 'accepted', 'done')", order_by="monthly_cost_impact DESC", limit=100)),
     ),
     (
         Widget("bar", "cost_by_week", "Cost by week and product", x="usage_week", y="list_cost", color="product", width=6),
@@ -105,6 +110,10 @@ FINOPS = Persona(
         Widget("table", "top_jobs", "Top jobs and pipelines"),
         Widget("table", "tag_coverage", "Tag coverage"),
         Widget("table", "incident_cost", "What incidents cost (from the cost and job-run facts)", width=6),
+
+        Widget("bar", "advisor_savings", "Estimated monthly saving of open findings by advisor", x="advisor",
+               y="monthly_cost_impact", color="kind"),
+        Widget("table", "advisor_savings", "Advisor findings (lakesentinel advise)"),
     ),
 )
 
@@ -129,6 +138,12 @@ PLATFORM = Persona(
             order_by="hours_since_write DESC", limit=100)),
         Dataset("table_health", "Table reads and writes by day", Metric(
             "table_health", ("access_date",), ("tables", "read_events", "write_events", "denied_events"))),
+
+        Dataset("open_findings", "Open warehouse, workflow and table findings", GoldView(
+            "fact_recommendation", ("finding_id", "advisor", "kind", "entity_type", "entity_name", "title", "action",
+                                    "monthly_cost_impact", "monthly_hours_impact", "status", "last_detected_at"),
+            where="is_active AND status IN ('open', 'accepted')", order_by="advisor, monthly_cost_impact DESC",
+            limit=200)),
     ),
     (
         Widget("line", "query_performance", "P95 latency by warehouse", x="query_date", y="p95_latency_ms",
@@ -138,6 +153,8 @@ PLATFORM = Persona(
         Widget("table", "node_types", "Node types"),
         Widget("table", "table_freshness", "Tables by time since their last write"),
         Widget("line", "table_health", "Table reads by day", x="access_date", y="read_events"),
+
+        Widget("table", "open_findings", "Open advisor findings: evidence in plt_gold.fact_recommendation", width=6),
     ),
 )
 

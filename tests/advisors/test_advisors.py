@@ -99,7 +99,11 @@ COST = [
 TABLE_DAYS = [
     (T(2026, 2, 1), "main.sales.t_unused", 5, 0, None),
     (T(2026, 3, 14), "main.sales.t_unused", 0, 3, T(2026, 3, 14, 6)),
-    (T(2026, 3, 10), "main.sales.t_stale", 2, 1, T(2026, 3, 10, 1)),
+    *[(T(2026, 3, d), "main.sales.t_stale", 2, 1, T(2026, 3, d, 1)) for d in range(1, 11)],  # written daily until the 10th
+    (T(2026, 3, 12), "main.sales.t_weekly", 1, 1, T(2026, 3, 12, 1)),  # written weekly: not late on the 15th
+    (T(2026, 3, 5), "main.sales.t_weekly", 1, 1, T(2026, 3, 5, 1)),
+    (T(2026, 2, 26), "main.sales.t_weekly", 1, 1, T(2026, 2, 26, 1)),
+    (T(2026, 3, 14), "main.sales.t_weekly", 3, 0, None),
     (T(2026, 3, 13), "main.sales.t_stale", 4, 0, None),
     (T(2026, 3, 14), "main.sales.t_stale", 4, 0, None),
     (T(2026, 3, 14), "main.sales.t_ok", 4, 1, T(2026, 3, 14, 22)),

@@ -291,6 +291,9 @@ def test_every_dashboard_dataset_runs_here_and_the_runaway_incident_costs_money(
                     str(runaway.entity_id), at(runaway.start_time), at(runaway.end_time), 4, ack_s=30)
     row["workspace_id"] = str(runaway.workspace_id)  # the simulator's values may be numpy scalars
     merge_incidents(gold_spark, staged.cfg, [row])
+    from lakesentinel.advisors.run import run_advisors
+
+    run_advisors(gold_spark, staged.cfg, ("warehouses", "workflows"))  # the advisor datasets read what they found
     apply_views(gold_spark, staged.cfg)
     results = {}
     for persona in PERSONAS:
@@ -304,6 +307,7 @@ def test_every_dashboard_dataset_runs_here_and_the_runaway_incident_costs_money(
     assert impact["entity_id"] == runaway.entity_id and impact["excess_cost"] > 0
     assert impact["cost_impact"] == impact["excess_cost"] and results[("finops", "incident_cost")]
     assert results[("sre", "response_all")][0]["mtta_s"] == 30
+    assert results[("platform", "open_findings")] and results[("finops", "advisor_savings")]
 
 
 # ---- maintenance, then a full rebuild (these change the lakehouse: keep them last) ---------------------
