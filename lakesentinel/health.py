@@ -2,7 +2,10 @@
 
 A stream or task is **stale** when nothing was heard from it for longer than ``max_silence_s``, **failed**
 or **stopped** when its last event says so, and **lagging** when the oldest source commit it has not
-read yet is older than ``max_lag_s``. Any of these makes the monitor unhealthy.
+read yet is older than ``max_lag_s``. One that a scheduled run drained is judged by the age of that run
+(``max_drain_age_s``) instead: between scheduled runs it is meant to be idle. A continuous monitor whose
+lease expired (it died without releasing it) is **stale** whatever its streams last said. Any of these
+makes the monitor unhealthy.
 """
 
 from __future__ import annotations
@@ -95,15 +98,18 @@ def expected_streams(cfg: Settings) -> list[tuple[str, str]]:
 
 
 def check(spark: SparkSession, cfg: Settings, *, max_silence_s: float = 120.0, max_lag_s: float = 900.0,
-          now: datetime | None = None, only: list[str] | None = None) -> tuple[list[Health], list[DataQuality]]:
+          max_drain_age_s: float = 26 * 3600.0, now: datetime | None = None,
+          only: list[str] | None = None) -> tuple[list[Health], list[DataQuality]]:
     """Health of every expected stream and task (or of ``only`` these), and the latest data quality."""
     now = now or _utcnow()
     lh = Lakehouse(cfg)
     metrics_name = lh.name("ops", "stream_metrics")
     expected = dict(expected_streams(cfg))
+    # Far enough back to see an overdue scheduled drain as overdue rather than as never run.
+    lookback = max(timedelta(days=1), timedelta(seconds=2 * max_drain_age_s))
     rows: dict[str, list] = {}
     if lh.exists(spark, metrics_name):
-        recent = spark.table(metrics_name).where(F.col("recorded_at") >= F.lit(now - timedelta(days=1)))
+        recent = spark.table(metrics_name).where(F.col("recorded_at") >= F.lit(now - lookback))
         for r in recent.orderBy("recorded_at").collect():
             rows.setdefault(r["stream"], []).append(r)
             expected.setdefault(r["stream"], r["kind"])
@@ -114,7 +120,8 @@ def check(spark: SparkSession, cfg: Settings, *, max_silence_s: float = 120.0, m
             continue
         events = rows.get(name, [])
         if not events:
-            out.append(Health(name, kind, "never", detail="no metrics recorded in the last day"))
+            out.append(Health(name, kind, "never",
+                              detail=f"no metrics recorded in the last {lookback.total_seconds() / 3600:.0f} h"))
             continue
         last = events[-1]
         batches = [e for e in events if e["event"] in ("progress", "task_ok")]
@@ -127,7 +134,14 @@ def check(spark: SparkSession, cfg: Settings, *, max_silence_s: float = 120.0, m
         source = _source_of(cfg, name)
         if source is not None and (versions or kind == "stream"):
             h.lag_versions, h.lag_seconds = _lag(spark, cfg, source, max(versions) if versions else None, now)
-        if last["event"] == "failed" or last["event"] == "task_failed":
+        if last["event"] == "drained":
+            age = (now - last["recorded_at"]).total_seconds()
+            if age > max_drain_age_s:
+                h.status, h.detail = "stale", f"last drained by a scheduled run {age / 3600:.1f} h ago"
+            else:
+                h.lag_versions = h.lag_seconds = None  # the source moves on between scheduled runs
+                h.detail = f"drained by a scheduled run {age / 60:.0f} min ago"
+        elif last["event"] == "failed" or last["event"] == "task_failed":
             h.status, h.detail = "failed", (last["error"] or "")[:300]
         elif last["event"] == "terminated":
             h.status, h.detail = "stopped", "the query was stopped"
@@ -137,7 +151,23 @@ def check(spark: SparkSession, cfg: Settings, *, max_silence_s: float = 120.0, m
         elif h.lag_seconds is not None and h.lag_seconds > max_lag_s:
             h.status, h.detail = "lagging", f"oldest unread source commit is {h.lag_seconds:.0f}s old"
         out.append(h)
+    monitor = _monitor_lease(cfg, now)
+    if monitor is not None and only is None:
+        out.append(monitor)
     return out, data_quality(spark, cfg)
+
+
+def _monitor_lease(cfg: Settings, now: datetime) -> Health | None:
+    """The continuous monitor holds a lease while it runs and removes it when it stops; one left behind
+    and expired means it died, even if a scheduled run drained the streams since."""
+    from lakesentinel.streams.lease import lease_path, read_lease
+
+    lease = read_lease(lease_path(cfg))
+    if lease is None or lease.mode != "continuous" or lease.live(now.replace(tzinfo=timezone.utc).timestamp()):
+        return None
+    renewed = datetime.fromtimestamp(lease.renewed_at, timezone.utc).replace(tzinfo=None)
+    return Health("monitor", "lease", "stale", last_seen_at=renewed,
+                  detail=f"the continuous monitor's lease expired: {lease.describe()}")
 
 
 def data_quality(spark: SparkSession, cfg: Settings) -> list[DataQuality]:

@@ -183,6 +183,7 @@ class Monitor:
                 results["lifecycle"] = lifecycle_drain(self.ctx.lifecycle())
             if self.options.worker:
                 results["worker"] = self.ctx.worker().run(until_idle=True)
+            self.recorder.mark_drained()
             return results
         finally:
             self.recorder.flush(self.spark, self.cfg)

@@ -13,12 +13,14 @@ from lakesentinel.cli.common import console, emit_json, settings, spark
 def health(
     max_silence: Annotated[float, typer.Option(help="Seconds without news before a stream counts as stale.")] = 120.0,
     max_lag: Annotated[float, typer.Option(help="Seconds the oldest unread source commit may wait.")] = 900.0,
+    max_drain_age: Annotated[float, typer.Option(help="Seconds since the last scheduled run that drained a stream "
+                                                      "(a daily refresh plus slack).")] = 26 * 3600.0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Report the monitor's health; exit code 1 when any stream is stale, stopped, failed or lagging."""
     from lakesentinel.health import check
 
-    results, quality = check(spark(), settings(), max_silence_s=max_silence, max_lag_s=max_lag)
+    results, quality = check(spark(), settings(), max_silence_s=max_silence, max_lag_s=max_lag, max_drain_age_s=max_drain_age)
     table = Table("stream", "kind", "status", "last batch", "rows 1h", "failures 1h", "lag (versions)", "lag (s)", "detail")
     for h in results:
         style = "green" if h.healthy else "red"

@@ -51,6 +51,7 @@ class MetricsRecorder:
     def __init__(self) -> None:
         self._rows: list[tuple] = []
         self._lock = threading.Lock()
+        self._last: dict[str, tuple[str, str]] = {}  # stream -> (kind, its latest event) in this process
 
     def add(self, stream: str, kind: str, event: str, *, query_id=None, run_id=None, batch_id=None,
             num_input_rows=None, input_rps=None, processed_rps=None, duration_ms=None, version=None,
@@ -60,6 +61,17 @@ class MetricsRecorder:
                duration_ms, version, (error or None) and str(error)[:2000], int(at.strftime("%Y%m%d")))
         with self._lock:
             self._rows.append(row)
+            if event != "drained":
+                self._last[stream] = (kind, event)
+
+    def mark_drained(self) -> int:
+        """A scheduled run ended cleanly: each stream and task it ran, whose last event was not a failure,
+        gets a ``drained`` event, which health judges by its age rather than as a stopped stream."""
+        with self._lock:
+            done = [(s, k) for s, (k, e) in self._last.items() if e not in ("failed", "task_failed")]
+        for stream, kind in done:
+            self.add(stream, kind, "drained")
+        return len(done)
 
     def pending(self) -> int:
         return len(self._rows)

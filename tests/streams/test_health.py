@@ -89,3 +89,42 @@ def test_a_stream_that_falls_behind_is_lagging_until_it_catches_up(spark, lakeho
     assert caught_up.status == "ok" and caught_up.lag_versions == 0
     silent = _status(spark, cfg, now=later + timedelta(hours=2), max_lag_s=10, max_silence_s=60)
     assert silent.status == "stale"
+
+
+def test_a_scheduled_drain_is_healthy_until_the_next_one_is_overdue(spark, lakehouse):
+    cfg = lakehouse
+    other = "silver.dim_probe"
+    recorder = MetricsRecorder()
+    recorder.add(STREAM, "stream", "progress", batch_id=1, num_input_rows=5)
+    recorder.add(STREAM, "stream", "terminated")  # availableNow ends its query
+    recorder.add(other, "task", "task_failed", error="boom")
+    assert recorder.mark_drained() == 1  # a failure is never covered up by the drain
+    recorder.flush(spark, cfg)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    drained = _status(spark, cfg, now=now + timedelta(hours=3), max_silence_s=60, max_lag_s=10)
+    assert drained.status == "ok" and "drained by a scheduled run" in drained.detail
+    assert drained.lag_seconds is None  # the source moving on between runs is not lag
+    overdue = _status(spark, cfg, now=now + timedelta(hours=27), max_silence_s=60)
+    assert overdue.status == "stale" and "27" in overdue.detail
+    failed, _ = check(spark, cfg, only=[other], now=now)
+    assert failed[0].status == "failed"
+
+
+def test_a_dead_continuous_monitor_is_stale_even_after_a_drain(spark, lakehouse):
+    from lakesentinel.streams.lease import StreamsLease, lease_path
+
+    cfg = lakehouse
+    lease = StreamsLease(cfg, "continuous", ttl_s=60)
+    assert lease.try_acquire() is None  # acquired: nobody else holds it
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    try:
+        alive, _ = check(spark, cfg, now=now, max_silence_s=3600)
+        assert "monitor" not in [h.stream for h in alive]
+        dead, _ = check(spark, cfg, now=now + timedelta(minutes=5), max_silence_s=3600)
+        [monitor] = [h for h in dead if h.stream == "monitor"]
+        assert monitor.status == "stale" and "lease expired" in monitor.detail
+    finally:
+        lease.release()
+    assert not lease_path(cfg).exists()
+    released, _ = check(spark, cfg, now=now + timedelta(minutes=5), max_silence_s=3600)
+    assert "monitor" not in [h.stream for h in released]  # stopped on purpose: its lease went with it
