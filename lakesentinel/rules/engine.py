@@ -31,7 +31,7 @@ from pyspark.sql import DataFrame, SparkSession
 from lakesentinel.clock import naive_utc
 from lakesentinel.logs import get_logger
 from lakesentinel.opstables import Tables
-from lakesentinel.session_kind import classic_context
+from lakesentinel.session_kind import cancellable_jobs
 from lakesentinel.rules import windows
 from lakesentinel.rules.analysis import reason
 from lakesentinel.rules.compiler import CompiledRule
@@ -59,6 +59,9 @@ class BatchReport:
     collect_seconds: float = 0.0
     reloaded: bool = False
     quarantined: list[str] = field(default_factory=list)
+
+
+CANCEL_EVERY_S = 0.5  # past the batch budget, how often the rules' jobs are cancelled again
 
 
 class BudgetExceeded(Exception):
@@ -230,44 +233,40 @@ class RuleEngine:
     def within_budget(self, df: DataFrame, action: Callable[[], MatchRows]) -> MatchRows:
         """Run ``action`` (Spark jobs over ``df``); cancel them once the batch budget is spent.
 
-        A cancelled task stops at its next row. Classic Spark cancels by job group (restored after, as a
-        stream's own group lets ``query.stop()`` cancel its batch); Spark Connect by operation tag.
+        A cancelled task stops at its next row. Past the budget the cancel is repeated every
+        ``CANCEL_EVERY_S`` until the action gives up: a cancel reaches only the jobs running at that
+        moment, and a query submits more as it goes (adaptive stages, ``toArrow``'s result job), which
+        is why a single cancel at the deadline let the job run to its end.
         """
-        session = df.sparkSession  # a stream's batches run in a clone of the session
-        name = f"lakesentinel-rules-{uuid.uuid4().hex}"
-        expired = threading.Event()
-        context = classic_context(session)
-        keys = ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel")
-        saved = [context.getLocalProperty(k) for k in keys] if context is not None else []
+        expired, done = threading.Event(), threading.Event()
+        # A stream's batches run in a clone of the session: its jobs are the ones to group.
+        jobs = cancellable_jobs(df.sparkSession, f"lakesentinel-rules-{uuid.uuid4().hex}")
 
-        def cancel() -> None:
+        def cancel_past_budget() -> None:
+            if done.wait(self.budget_s):
+                return
             expired.set()
-            if context is not None:
-                context.cancelJobGroup(name)
-            else:
-                session.interruptTag(name)
+            while True:
+                try:
+                    jobs.cancel()
+                except Exception as exc:  # noqa: BLE001 - a failed cancel is retried; the next may land
+                    log.warning("could not cancel the rules' Spark jobs: %s", exc)
+                if done.wait(CANCEL_EVERY_S):
+                    return
 
-        if context is not None:
-            context.setJobGroup(name, "rules on a micro-batch", interruptOnCancel=True)
-        else:
-            session.addTag(name)
-        timer = threading.Timer(self.budget_s, cancel)
-        timer.daemon = True
-        timer.start()
-        try:
-            return action()
-        except Exception:
-            if expired.is_set():
-                raise BudgetExceeded(f"its evaluation took more than the batch budget of {self.budget_s:g} s "
-                                     "(rules.batch_budget_s)") from None
-            raise
-        finally:
-            timer.cancel()
-            if context is not None:
-                for key, value in zip(keys, saved):
-                    context.setLocalProperty(key, value)
-            else:
-                session.removeTag(name)
+        with jobs:
+            watchdog = threading.Thread(target=cancel_past_budget, name="rules-budget", daemon=True)
+            watchdog.start()
+            try:
+                return action()
+            except Exception:
+                if expired.is_set():
+                    raise BudgetExceeded(f"its evaluation took more than the batch budget of {self.budget_s:g} s "
+                                         "(rules.batch_budget_s)") from None
+                raise
+            finally:
+                done.set()
+                watchdog.join()
 
     def _quarantine(self, rule: CompiledRule, reason: str, report: BatchReport | None) -> None:
         self.quarantined[rule.id] = (rule.version, reason)

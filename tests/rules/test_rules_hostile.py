@@ -224,3 +224,53 @@ def test_any_text_is_checked_or_refused_never_crash(text):
 @given(st.text(alphabet="()[]|*+?{},.^$\\ab-:=!<>PZ0123", max_size=40))
 def test_regex_checks_never_crash(pattern):
     assert all(isinstance(p, str) and p for p in regex_problems(pattern))
+
+
+# ---- the batch budget: a rule slow on every row is cancelled, quarantined and recorded; the batch lands ----
+SLOW_AGENT = """
+id: security.slow_agent
+title: Agent pattern
+level: low
+logsource: {table: access.audit}
+detection:
+  sel:
+    user_agent|re: '.*a.*a.*z'
+  condition: sel
+"""
+ADMIN = SLOW_AGENT.replace("security.slow_agent", "security.admin_set").replace("user_agent|re: '.*a.*a.*z'",
+                                                                             "action_name: setAdmin")
+
+
+def test_a_rule_over_the_batch_budget_is_quarantined_recorded_and_the_batch_lands(spark, base_settings, rule_dir):
+    # The pattern passes every static check, but each of these user agents (120 'a's, no 'z') costs
+    # Java's matcher about a tenth of a second (minutes for the batch): the combined job overruns a 10 s
+    # budget (wide enough for the fast rule alone on a loaded machine), is cancelled (tasks stop
+    # between rows; the shuffle puts the costly filter in an adaptive stage of its own), the rules are
+    # run one by one, the slow one is cancelled again and quarantined. Uncancelled, it would finish.
+    from typer.testing import CliRunner
+
+    from lakesentinel.cli.main import app
+    from lakesentinel.opstables import DeltaRsTables
+    from lakesentinel.rules.quarantine import QUARANTINE, quarantined_issues
+    from tests.rules.conftest import batch
+
+    write_rule(rule_dir, "slow_agent", SLOW_AGENT)
+    write_rule(rule_dir, "admin_set", ADMIN)
+    tables = DeltaRsTables(base_settings)
+    eng = RuleEngine(spark, base_settings, paths=[rule_dir], durable=False, budget_s=10, ops_tables=tables)
+    rows = [{"action_name": "setAdmin" if i == 0 else "getStatus", "user_agent": "a" * 120 + f"-{i}",
+             "user_identity": {"email": "x@x.com"}} for i in range(1500)]
+    df = batch(spark, "access.audit", rows).repartition(4)
+    alerts = eng.evaluate_records("access.audit", df, batch_id=7, query_id="budget")
+    assert [a["rule_id"] for a in alerts] == ["security.admin_set"], "the other rule's alert landed"
+    assert list(eng.quarantined) == ["security.slow_agent"]
+    assert "batch budget of 10 s" in eng.quarantined["security.slow_agent"][1]
+    recorded = [r for r in tables.read(tables.name("ops", QUARANTINE)) if r["rule_id"] == "security.slow_agent"]
+    assert len(recorded) == 1 and recorded[0]["batch_id"] == 7 and "batch budget" in recorded[0]["reason"]
+    assert spark.sparkContext.getLocalProperty("spark.jobGroup.id") is None, "the job group is restored"
+
+    [issue] = quarantined_issues(tables, eng.loader.rules.values())
+    assert issue.id == "security.slow_agent" and issue.code == "quarantined" and "batch budget" in issue.message
+    # base_settings put LAKESENTINEL_HOME at this lakehouse: the CLI reads the same table.
+    lint = CliRunner().invoke(app, ["rules", "lint", "--no-analyze", "--path", str(rule_dir), "--json"])
+    assert lint.exit_code == 1 and "security.slow_agent" in lint.output and "quarantined by the running monitor" in lint.output
