@@ -24,7 +24,7 @@ def replay(
     console.print(f"Appended {result.rows:,} rows from {result.file} ({result.format}) to {result.table}"
                   + (f"; {result.skipped:,} already held (same natural key) skipped" if result.skipped else ""))
     if result.added_columns:
-        console.print(f"New column(s) kept, added to the local table: {', '.join(result.added_columns)}",
+        console.print(f"New column(s) or nested field(s) kept, added to the local table: {', '.join(result.added_columns)}",
                       markup=False)
     if as_json:
         emit_json({"table": result.table, "rows": result.rows, "file": result.file, "format": result.format,

@@ -60,6 +60,68 @@ def _stringly(dt: T.DataType) -> T.DataType:
     return T.StringType()
 
 
+# A path to a nested field: field names, with "[]" for an array's elements and "{}" for a map's values.
+Path_ = tuple[str, ...]
+
+
+def _unknown_fields(value, dt: T.DataType, path: Path_, found: set[Path_]) -> None:
+    """Add to ``found`` every field of ``value`` (parsed JSON) that the type ``dt`` does not know."""
+    if isinstance(dt, T.StructType) and isinstance(value, dict):
+        known = {f.name: f.dataType for f in dt.fields}
+        for key, item in value.items():
+            if key in known:
+                _unknown_fields(item, known[key], path + (key,), found)
+            else:
+                found.add(path + (key,))
+    elif isinstance(dt, T.ArrayType) and isinstance(value, list):
+        for item in value:
+            _unknown_fields(item, dt.elementType, path + ("[]",), found)
+    elif isinstance(dt, T.MapType) and isinstance(value, dict):
+        for item in value.values():
+            _unknown_fields(item, dt.valueType, path + ("{}",), found)
+
+
+def _with_fields(dt: T.DataType, paths: set[Path_], new: dict[Path_, T.DataType] | None = None) -> T.DataType:
+    """``dt`` with the unknown fields at ``paths`` (relative to it) added at the end of their struct: with
+    their type from ``new`` when known (Parquet), else as text (JSON and CSV: the value's JSON text)."""
+    new = new or {}
+    if isinstance(dt, T.StructType):
+        fields = [T.StructField(f.name, _with_fields(f.dataType, {p[1:] for p in paths if p[0] == f.name and len(p) > 1},
+                                                     {k[1:]: v for k, v in new.items() if k[0] == f.name}),
+                                f.nullable) for f in dt.fields]
+        names = {f.name for f in dt.fields}
+        added = sorted({p[0] for p in paths if len(p) == 1 and p[0] not in names})
+        return T.StructType(fields + [T.StructField(n, new.get((n,), T.StringType())) for n in added])
+    step = "[]" if isinstance(dt, T.ArrayType) else "{}" if isinstance(dt, T.MapType) else None
+    inner = {p[1:] for p in paths if p[0] == step and len(p) > 1}
+    inner_new = {k[1:]: v for k, v in new.items() if k[0] == step}
+    if isinstance(dt, T.ArrayType):
+        return T.ArrayType(_with_fields(dt.elementType, inner, inner_new), dt.containsNull)
+    if isinstance(dt, T.MapType):
+        return T.MapType(dt.keyType, _with_fields(dt.valueType, inner, inner_new), dt.valueContainsNull)
+    return dt
+
+
+def _dotted(path: Path_) -> str:
+    """``("compute", "[]", "node_count")`` -> ``compute[].node_count``."""
+    out = path[0]
+    for step in path[1:]:
+        out += step if step in ("[]", "{}") else f".{step}"
+    return out
+
+
+def _nested_unknowns(table: SystemTable, objects) -> dict[str, set[Path_]]:
+    """Per nested column, the paths of fields its values hold that the reference schema does not know."""
+    nested = {f.name: f.dataType for f in table.schema.fields
+              if isinstance(f.dataType, (T.StructType, T.ArrayType, T.MapType))}
+    found: set[Path_] = set()
+    for obj in objects:
+        for name, dt in nested.items():
+            if obj.get(name) is not None:
+                _unknown_fields(obj[name], dt, (name,), found)
+    return {name: {p for p in found if p[0] == name} for name in nested if any(p[0] == name for p in found)}
+
+
 def _nulls(col) -> object:
     """How many bare JSON nulls the value holds at any depth (a quoted "null" is text, not counted)."""
     text = F.to_json(col, {"ignoreNullFields": "false"})
@@ -76,9 +138,9 @@ def _typed(raw, dt: T.DataType):
     return raw.try_cast(dt)
 
 
-def _convert(raw: DataFrame, table: SystemTable, unit: str, where: str, keep: list[str] = ()) -> DataFrame:
+def _convert(raw: DataFrame, schema: T.StructType, unit: str, where: str, keep: list[str] = ()) -> DataFrame:
     """Typed rows from raw strings; raises with every value that does not fit, by column and row."""
-    present = [f for f in table.schema.fields if f.name in raw.columns]
+    present = [f for f in schema.fields if f.name in raw.columns]
     checks, typed_cols = [], []
     for f in present:
         src = F.col(f"`{f.name}`")
@@ -107,7 +169,7 @@ def _convert(raw: DataFrame, table: SystemTable, unit: str, where: str, keep: li
     if problems:
         raise SchemaMismatchError(where, problems)
     out = raw.select(*typed_cols, *[F.col(f"`{c}`") for c in keep])
-    for f in table.schema.fields:
+    for f in schema.fields:
         if f.name not in raw.columns:
             out = out.withColumn(f.name, F.lit(None).cast(f.dataType))
     return out
@@ -119,9 +181,9 @@ def _numbered(spark: SparkSession, df: DataFrame) -> DataFrame:
     return spark.createDataFrame(rdd, T.StructType([T.StructField("_row", T.LongType())] + df.schema.fields))
 
 
-def _json_lines(path: str) -> list[str]:
+def _json_lines(path: str, on_object=None) -> list[str]:
     """Fail-fast parsing of JSON lines: every line that is not one JSON object, or repeats a key at any
-    depth (JSON readers disagree on which value wins), by line number."""
+    depth (JSON readers disagree on which value wins), by line number. ``on_object`` sees each good one."""
     problems: list[str] = []
 
     def no_repeats(pairs):
@@ -141,6 +203,8 @@ def _json_lines(path: str) -> list[str]:
         else:
             if not isinstance(value, dict):
                 problems.append(f"line {number}: not a JSON object")
+            elif on_object is not None:
+                on_object(value)
         if len(problems) >= MAX_PROBLEMS:
             problems.append("... (stopped after the first problems)")
             break
@@ -156,8 +220,9 @@ def _lines(path: str):
             yield from handle
 
 
-def _check_json(spark: SparkSession, path: str, table: SystemTable) -> tuple[DataFrame, list[str]]:
-    problems = _json_lines(path)
+def _check_json(spark: SparkSession, path: str, table: SystemTable) -> tuple[DataFrame, list[str], T.StructType]:
+    objects: list[dict] = []
+    problems = _json_lines(path, objects.append)
     if problems:
         raise SchemaMismatchError(path, problems)
     lines = _numbered(spark, spark.read.text(path)).where(F.trim("value") != "")
@@ -166,10 +231,19 @@ def _check_json(spark: SparkSession, path: str, table: SystemTable) -> tuple[Dat
     keys = {k for (k,) in parsed.select(F.explode(F.map_keys("_m"))).distinct().collect()}
     extra = sorted(keys - set(table.column_names))
     raw = parsed.select("_row", *[F.col("_m")[c].alias(c) for c in table.column_names + extra])
-    return raw, extra
+    return raw, extra, _schema_with(table, _nested_unknowns(table, objects))
 
 
-def _check_csv(spark: SparkSession, path: str, table: SystemTable) -> tuple[DataFrame, list[str]]:
+def _schema_with(table: SystemTable, unknown: dict[str, set[Path_]],
+                 types: dict[Path_, T.DataType] | None = None) -> T.StructType:
+    """The reference schema with the nested fields a file adds (Databricks adds them as it adds columns)."""
+    types = types or {}
+    return T.StructType([T.StructField(f.name, _with_fields(f.dataType, {p[1:] for p in unknown.get(f.name, ())},
+                                                            {k[1:]: v for k, v in types.items() if k[0] == f.name}),
+                                       f.nullable) if f.name in unknown else f for f in table.schema.fields])
+
+
+def _check_csv(spark: SparkSession, path: str, table: SystemTable) -> tuple[DataFrame, list[str], T.StructType]:
     # Downloads follow RFC 4180: quotes inside a field are doubled. FAILFAST: a row with more or fewer
     # fields than the header (or an unbalanced quote that shifts them) rejects the file.
     header = spark.read.option("header", True).option("multiLine", True).option("escape", '"').csv(path).columns
@@ -190,16 +264,49 @@ def _check_csv(spark: SparkSession, path: str, table: SystemTable) -> tuple[Data
                       str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         raise SchemaMismatchError(path, [f"a row does not have the header's {len(header)} fields "
                                          f"(or a quote is unbalanced): {detail[:300]}"]) from None
-    return numbered, [c for c in header if c not in table.column_names]
+    nested = [f.name for f in table.schema.fields if isinstance(f.dataType, (T.StructType, T.ArrayType, T.MapType))]
+    return numbered, [c for c in header if c not in table.column_names], _schema_with(
+        table, _nested_unknowns(table, _json_cells(numbered, nested)))
 
 
-def _check_parquet(spark: SparkSession, path: str, table: SystemTable) -> tuple[DataFrame, list[str]]:
+def _json_cells(df: DataFrame, columns: list[str]):
+    """Each row's nested cells parsed (a cell that is not JSON is left to the type checks to report)."""
+    for row in df.select(*[F.col(f"`{c}`") for c in columns]).toLocalIterator():
+        obj = {}
+        for name, text in zip(columns, row):
+            try:
+                obj[name] = json.loads(text) if text else None
+            except ValueError:
+                obj[name] = None
+        yield obj
+
+
+def _check_parquet(spark: SparkSession, path: str, table: SystemTable) -> tuple[DataFrame, list[str], T.StructType]:
     df = spark.read.parquet(path)
     known = T.StructType([f for f in df.schema.fields if f.name in table.column_names])
     problems = [p for p in diff_schemas(table.schema, known) if "not in the table" not in p]
     if problems:
         raise SchemaMismatchError(path, problems)
-    return _numbered(spark, df), [c for c in df.columns if c not in table.column_names]
+    types: dict[Path_, T.DataType] = {}
+    for f in known.fields:
+        _unknown_types(f.dataType, table.schema[f.name].dataType, (f.name,), types)
+    unknown = {name: {p for p in types if p[0] == name} for name in {p[0] for p in types}}
+    return _numbered(spark, df), [c for c in df.columns if c not in table.column_names], _schema_with(
+        table, unknown, types)
+
+
+def _unknown_types(actual: T.DataType, expected: T.DataType, path: Path_, found: dict[Path_, T.DataType]) -> None:
+    """The fields of the file's type ``actual`` that ``expected`` lacks, with their types."""
+    if isinstance(actual, T.StructType) and isinstance(expected, T.StructType):
+        for f in actual.fields:
+            if f.name in expected.names:
+                _unknown_types(f.dataType, expected[f.name].dataType, path + (f.name,), found)
+            else:
+                found[path + (f.name,)] = f.dataType
+    elif isinstance(actual, T.ArrayType) and isinstance(expected, T.ArrayType):
+        _unknown_types(actual.elementType, expected.elementType, path + ("[]",), found)
+    elif isinstance(actual, T.MapType) and isinstance(expected, T.MapType):
+        _unknown_types(actual.valueType, expected.valueType, path + ("{}",), found)
 
 
 # Event times outside these years are a wrong unit or a parse gone astray (12345 read as a year).
@@ -250,7 +357,10 @@ def replay(spark: SparkSession, cfg: Settings, table_name: str, file: str, fmt: 
 
     Columns the table does not know yet (Databricks adds columns to system tables at any time) are kept:
     they are added to the local source table as they come (text from JSON and CSV), as a new Databricks
-    column would appear, and reported in :attr:`ReplayResult.added_columns`.
+    column would appear, and reported in :attr:`ReplayResult.added_columns`. Fields the reference schema
+    does not know inside a struct, an array's structs or a map's struct values are kept the same way
+    (added at the end of their struct; text from JSON and CSV, the file's type from Parquet) and reported
+    as ``column.field`` or ``column[].field``.
     """
     table = system_table(table_name)
     path = Path(file)
@@ -259,11 +369,11 @@ def replay(spark: SparkSession, cfg: Settings, table_name: str, file: str, fmt: 
     fmt = detect_format(path, fmt)
     unit = "line" if fmt == "json" else "row"
     check = {"parquet": _check_parquet, "json": _check_json, "csv": _check_csv}[fmt]
-    raw, extra = check(spark, str(path), table)
+    raw, extra, schema = check(spark, str(path), table)
     if fmt == "parquet":
         typed = raw
     else:
-        typed = _convert(raw, table, unit, file, keep=["_row", *extra])
+        typed = _convert(raw, schema, unit, file, keep=["_row", *extra])
     problems = _check_rows(typed, table, unit)
     if problems:
         raise SchemaMismatchError(file, problems)
@@ -272,10 +382,19 @@ def replay(spark: SparkSession, cfg: Settings, table_name: str, file: str, fmt: 
         raise LakeSentinelError(f"{file}: holds no rows")
     from lakesentinel.sources.writer import arrow_schema
 
-    known = data.select(table.column_names).cast(arrow_schema(table.schema))
+    known = data.select(table.column_names).cast(arrow_schema(schema))
     for name in extra:
         known = known.append_column(name, data.column(name))
+    added = extra + _added_fields(table.schema, schema)
     new, skipped = _new_rows(cfg, table, known)
     if new.num_rows:
-        SourceWriter(cfg).append(table.name, new, schema_mode="merge" if extra else None)
-    return ReplayResult(table.name, new.num_rows, str(path), fmt, skipped=skipped, added_columns=extra)
+        SourceWriter(cfg).append(table.name, new, schema_mode="merge" if added else None)
+    return ReplayResult(table.name, new.num_rows, str(path), fmt, skipped=skipped, added_columns=added)
+
+
+def _added_fields(reference: T.StructType, widened: T.StructType) -> list[str]:
+    """The nested fields ``widened`` has beyond ``reference``, as ``column.field`` / ``column[].field``."""
+    found: dict[Path_, T.DataType] = {}
+    for f in widened.fields:
+        _unknown_types(f.dataType, reference[f.name].dataType, (f.name,), found)
+    return sorted(_dotted(p) for p in found)

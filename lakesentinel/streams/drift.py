@@ -45,9 +45,15 @@ def compare(source: T.StructType, bronze: T.StructType, metadata: set[str]) -> D
 
 
 def _without_new_fields(source: T.DataType, bronze: T.DataType) -> T.DataType:
-    """Struct fields added inside a nested column are additive too: compare only what bronze has."""
+    """Struct fields added inside a nested column (in arrays and map values too) are additive: compare only
+    what bronze has."""
     if isinstance(source, T.StructType) and isinstance(bronze, T.StructType):
         known = {f.name: f for f in source.fields}
         return T.StructType([T.StructField(f.name, _without_new_fields(known[f.name].dataType, f.dataType))
                              if f.name in known else T.StructField(f.name, T.NullType()) for f in bronze.fields])
+    if isinstance(source, T.ArrayType) and isinstance(bronze, T.ArrayType):  # an array of structs gains a field
+        return T.ArrayType(_without_new_fields(source.elementType, bronze.elementType), bronze.containsNull)
+    if isinstance(source, T.MapType) and isinstance(bronze, T.MapType):
+        return T.MapType(source.keyType, _without_new_fields(source.valueType, bronze.valueType),
+                         bronze.valueContainsNull)
     return source

@@ -141,3 +141,38 @@ def test_the_line_parser_flags_exactly_the_lines_that_are_not_one_object_with_un
             except ValueError:
                 ok = False
             assert (number in flagged) == (not ok), line
+
+
+def _stored_json(cfg, name, column):
+    """The stored values of ``column`` as Python objects (delta-rs)."""
+    return read_arrow(SourceWriter(cfg).path(name), columns=[column]).column(column).to_pylist()
+
+
+def test_an_unknown_struct_field_is_kept_and_reported_like_a_new_column(spark, fresh_settings, tmp_path, audit_rows):
+    # Databricks adds fields inside nested columns as it adds columns: dropped silently before.
+    rows = [dict(r, response=dict(r["response"], retry_after={"seconds": 3} if i == 0 else None, region="eu"))
+            for i, r in enumerate(audit_rows)]
+    path = _write(tmp_path, "nested.json", "\n".join(json.dumps(r) for r in rows) + "\n")
+    result = replay(spark, fresh_settings, "access.audit", path)
+    assert (result.rows, result.added_columns) == (5, ["response.region", "response.retry_after"])
+    stored = sorted(_stored_json(fresh_settings, "access.audit", "response"), key=lambda v: v["retry_after"] or "")
+    assert [(v["region"], v["retry_after"]) for v in stored] == [("eu", None)] * 4 + [("eu", '{"seconds":3}')]
+    assert sorted(v["status_code"] for v in stored) == sorted(r["response"]["status_code"] for r in audit_rows)
+    again = replay(spark, fresh_settings, "access.audit", path)
+    assert (again.rows, again.skipped) == (0, 5)
+
+
+def test_an_unknown_field_in_an_array_of_structs_is_kept_and_reported(spark, sim_spark, simulated, fresh_settings,
+                                                                       tmp_path):
+    source = sim_spark.table(Lakehouse(simulated[0]).source("lakeflow.job_run_timeline")).where("size(compute) > 0")
+    rows = [json.loads(r) for r in source.orderBy("run_id").limit(3).toJSON().collect()]
+    assert rows, "the simulated organisation has job runs with compute"
+    for r in rows:
+        r["compute"] = [dict(c, node_count=4) for c in r["compute"]]
+    path = _write(tmp_path, "runs.json", "\n".join(json.dumps(r) for r in rows) + "\n")
+    result = replay(spark, fresh_settings, "lakeflow.job_run_timeline", path)
+    assert (result.rows, result.added_columns) == (3, ["compute[].node_count"])
+    stored = _stored_json(fresh_settings, "lakeflow.job_run_timeline", "compute")
+    assert {c["node_count"] for cs in stored for c in cs} == {"4"}  # kept as text, like a new column
+    assert sorted(c["cluster_id"] or "" for cs in stored for c in cs) == sorted(
+        c.get("cluster_id") or "" for r in rows for c in r["compute"])
