@@ -52,6 +52,8 @@ def main(port: int, warehouse: str) -> None:
              .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
              .config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "2")
              .config("spark.databricks.delta.snapshotPartitions", "2")
+             # As the local session: VACUUM lists files with this many tasks (10,000 by default, minutes on 2 cores).
+             .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2")
              .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
              .config("spark.sql.warehouse.dir", f"{warehouse}/spark-warehouse")
              .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}")

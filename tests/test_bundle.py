@@ -87,9 +87,10 @@ def test_the_jobs_the_deployment_needs_are_there():
     assert "continuous" in monitor and monitor["tasks"][0]["python_wheel_task"]["parameters"][4:] == ["stream", "all"]
     daily = jobs["lakesentinel_daily_refresh"]
     assert (daily["schedule"]["quartz_cron_expression"], daily["schedule"]["timezone_id"]) == ("0 30 5 * * ?", "Asia/Kolkata")
-    assert [t["task_key"] for t in task_order(daily)] == ["drain_streams", "build_gold"]
-    # Serverless (Spark Connect) for gold, maintenance and health; classic where streams keep driver state.
-    for key, task_key in (("lakesentinel_daily_refresh", "build_gold"), ("lakesentinel_maintenance", "optimize_and_vacuum"),
+    assert [t["task_key"] for t in task_order(daily)] == ["drain_streams", "build_gold", "advise"]
+    # Serverless (Spark Connect) for gold, advisors, maintenance and health; classic where streams keep driver state.
+    for key, task_key in (("lakesentinel_daily_refresh", "build_gold"), ("lakesentinel_daily_refresh", "advise"),
+                          ("lakesentinel_maintenance", "optimize_and_vacuum"),
                           ("lakesentinel_health", "health")):
         task = next(t for t in jobs[key]["tasks"] if t["task_key"] == task_key)
         assert "environment_key" in task and "job_cluster_key" not in task
